@@ -1,0 +1,28 @@
+"""cbce: fast, accurate binary cross-entropy for NumPy arrays.
+
+    loss = cbce.bce(y_true, y_pred)                                  # probabilities
+    loss, grad = cbce.bce_loss_and_grad(y_true, logits, from_logits=True)
+    grad, hess = cbce.bce_grad_hess(y_true, logits)
+
+Cython + OpenMP kernels: loss and gradient in one pass, float32 and float64, any shape and
+strides, deterministic reductions. See README.md for the semantics of every option.
+"""
+try:
+    from cbce import _kernels  # noqa: F401
+except ImportError as exc:  # pragma: no cover - only reached from an unbuilt source tree
+    import os as _os
+
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    if _os.path.exists(_os.path.join(_os.path.dirname(_here), "setup.py")):
+        raise ImportError(
+            f"cbce is being imported from its source tree ({_here}), which holds no compiled "
+            "kernels. Install it (pip install .) and run Python from another directory, or use "
+            "`python -P -m cbce` so that the current directory is not put first on sys.path."
+        ) from exc
+    raise
+
+from cbce._api import bce, bce_grad, bce_grad_hess, bce_loss_and_grad
+from cbce._config import show_config
+
+__version__ = "0.1.0"
+__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "show_config", "__version__"]

@@ -1,0 +1,289 @@
+"""The Python facade: argument checks, dtype dispatch, broadcasting. No math here.
+
+Every public function follows the same path: convert and check the arguments (`_prepare`),
+express every input as a 2-D strided view without copying (`_as_2d`), allocate the outputs the
+caller did not pass, and call one float32 or float64 entry point of cbce._kernels, which runs
+with the GIL released. A range error found by the kernel's fused checks comes back as the flat
+index of the first bad element and is raised here, naming the argument, the value and the index.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+from cbce import _kernels
+
+__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess"]
+
+_REDUCTIONS = _kernels.REDUCTIONS
+_OP = _kernels.OPS
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+# PyTorch's binary_cross_entropy backward floors x*(1-x) at EPSILON = 1e-12 in the input's type.
+_GRAD_FLOOR = {_F32: float(np.float32(1e-12)), _F64: 1e-12}
+_ENTRY = {_F32: _kernels.run_f32, _F64: _kernels.run_f64}
+
+
+def _numeric(a, name):
+    """`a` as an ndarray of a real numeric dtype (no copy where it already is one)."""
+    arr = a if type(a) is np.ndarray else np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers (bool, int or float); "
+                        f"got an array of dtype {arr.dtype}")
+    return arr
+
+
+def _compute_dtype(x):
+    """float32 for float32/float16 predictions, float64 for everything else."""
+    dt = x.dtype
+    if dt == _F32 or dt == _F64:
+        return dt
+    if dt.kind == "f" and dt.itemsize <= 4:
+        return _F32
+    return _F64
+
+
+def _cast(arr, dtype):
+    # astype(copy=False) keeps the array (strides included) when it already has the dtype in
+    # native byte order; otherwise this is the documented copy.
+    return arr if arr.dtype == dtype else arr.astype(dtype)
+
+
+def _check_options(reduction, n_threads, label_smoothing):
+    try:
+        red = _REDUCTIONS[reduction]
+    except (KeyError, TypeError):
+        raise ValueError(f"reduction must be one of {sorted(_REDUCTIONS)}; got {reduction!r}") from None
+    if n_threads is None:
+        nt = 0
+    elif isinstance(n_threads, numbers.Integral) and not isinstance(n_threads, (bool, np.bool_)):
+        nt = operator.index(n_threads)
+        if nt < 1:
+            raise ValueError(f"n_threads must be a positive int or None; got {n_threads!r}")
+    else:
+        raise ValueError(f"n_threads must be a positive int or None; got {n_threads!r} "
+                         f"of type {type(n_threads).__name__}")
+    if not isinstance(label_smoothing, numbers.Real) or isinstance(label_smoothing, (bool, np.bool_)):
+        raise TypeError(f"label_smoothing must be a real number in [0, 1]; got {label_smoothing!r}")
+    ls = float(label_smoothing)
+    if not 0.0 <= ls <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+    return red, nt, ls
+
+
+def _check_eps(eps, from_logits, dtype):
+    """Clip range [lo, hi] of the probabilities."""
+    if eps is None:
+        return 0.0, 1.0
+    if from_logits:
+        raise ValueError("eps applies to probabilities only; it must be None with from_logits=True")
+    if not isinstance(eps, numbers.Real) or isinstance(eps, (bool, np.bool_)):
+        raise TypeError(f"eps must be a real number in (0, 0.5) or None; got {eps!r}")
+    e = float(eps)
+    if not 0.0 < e < 0.5:
+        raise ValueError(f"eps must be in (0, 0.5); got {eps!r}")
+    # Clip in the input's type, as a user's np.clip(p, eps, 1 - eps) would.
+    return float(dtype.type(e)), float(dtype.type(1.0) - dtype.type(e))
+
+
+def _weights(a, name, shape, dtype):
+    """`a` broadcast to `shape` as a read-only view (zero strides, no copy), or None."""
+    if a is None:
+        return None
+    arr = _cast(_numeric(a, name), dtype)
+    if arr.shape == shape:
+        return arr
+    try:
+        return np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(f"{name} of shape {arr.shape} cannot be broadcast to the shape of "
+                         f"y_pred {shape}") from None
+
+
+def _mergeable(arrays, shape, d):
+    """Whether dims d and d+1 merge into one strided dim for every array."""
+    inner = shape[d + 1]
+    return all(a.strides[d] == a.strides[d + 1] * inner for a in arrays)
+
+
+def _as_2d(shape, arrays):
+    """Views of `arrays` (all of `shape`) as (rows, cols), merging dims jointly; copies an array
+    only when no common 2-D view exists (documented: a rare layout such as a weight broadcast
+    along a middle axis of a 3-D non-contiguous input)."""
+    dims = [d for d, s in enumerate(shape) if s != 1]
+    if len(dims) <= 1:
+        n = shape[dims[0]] if dims else 1
+        return [a.reshape(1, n) for a in arrays]
+    sub = tuple(shape[d] for d in dims)
+    views = [a if len(dims) == a.ndim else a.reshape(sub) for a in arrays]
+    # Groups of consecutive dims that merge for every array, scanning from the innermost.
+    groups = [[len(sub) - 1]]
+    for d in range(len(sub) - 2, -1, -1):
+        if _mergeable(views, sub, d):
+            groups[-1].insert(0, d)
+        else:
+            groups.append([d])
+    if len(groups) > 2:
+        arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
+        return _as_2d(shape, arrays)
+    if len(groups) == 1:
+        n = int(np.prod(sub))
+        return [v.reshape(1, n) for v in views]
+    rows = int(np.prod([sub[d] for d in groups[1]]))
+    cols = int(np.prod([sub[d] for d in groups[0]]))
+    return [v.reshape(rows, cols) for v in views]
+
+
+def _same_view(a, b):
+    return (a.shape == b.shape and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def _check_out(out, name, shape, dtype):
+    if out is None:
+        return None
+    if not isinstance(out, np.ndarray):
+        raise ValueError(f"{name} must be a numpy.ndarray; got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{name} must have the shape of y_pred {shape}; got {out.shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"{name} must have dtype {dtype} (the compute dtype for this y_pred); "
+                         f"got {out.dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} must be writeable")
+    return out
+
+
+def _index_of(flat, shape):
+    return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+
+
+def _raise_range_error(flat, x, y, from_logits):
+    idx = _index_of(flat, x.shape)
+    yv = y[idx]
+    if not 0.0 <= yv <= 1.0:
+        raise ValueError(f"y_true must be in [0, 1]; found {yv!r} at index {idx}")
+    if not from_logits:
+        raise ValueError(f"y_pred must be probabilities in [0, 1] (pass from_logits=True for "
+                         f"logits); found {x[idx]!r} at index {idx}")
+    raise AssertionError("kernel reported an invalid element that is valid")  # pragma: no cover
+
+
+def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoothing, eps,
+         reduction, n_threads, outs):
+    """Check, convert and dispatch. `outs` names the outputs wanted: 'loss', 'grad', 'hess',
+    mapped to a caller's array or None."""
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
+    red, nt, ls = _check_options(reduction, n_threads, label_smoothing)
+    x = _numeric(y_pred, "y_pred")
+    y = _numeric(y_true, "y_true")
+    if x.shape != y.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape; got {y.shape} and {x.shape}")
+    dtype = _compute_dtype(x)
+    lo, hi = _check_eps(eps, from_logits, dtype)
+    x = _cast(x, dtype)
+    y = _cast(y, dtype)
+    shape = x.shape
+    w = _weights(sample_weight, "sample_weight", shape, dtype)
+    pw = _weights(pos_weight, "pos_weight", shape, dtype)
+
+    given = {k: _check_out(v, k if k != "loss" else "out", shape, dtype) for k, v in outs.items()}
+    if given.get("grad") is not None and given.get("hess") is not None \
+            and np.may_share_memory(given["grad"], given["hess"]):
+        raise ValueError("grad_out and hess_out must not overlap")
+    inputs = [a for a in (x, y, w, pw) if a is not None]
+    results, deferred, check_first = {}, {}, False
+    for k, arr in given.items():
+        if arr is None:
+            results[k] = np.empty(shape, dtype)
+        elif any(np.may_share_memory(arr, a) for a in inputs):
+            if any(_same_view(arr, a) for a in inputs) and \
+                    not any(np.may_share_memory(arr, a) and not _same_view(arr, a) for a in inputs):
+                # Element i is read before it is written: safe in place, but the range checks
+                # must pass before the first write so that a raising call leaves inputs intact.
+                results[k] = arr
+                check_first = True
+            else:
+                # Partial overlap: compute aside, copy in on success.
+                results[k] = np.empty(shape, dtype)
+                deferred[k] = arr
+        else:
+            results[k] = arr
+
+    views = _as_2d(shape, [a for a in (x, y, w, pw) if a is not None])
+    x2, y2 = views[0], views[1]
+    w2 = views[2] if w is not None else None
+    pw2 = views[-1] if pw is not None else None
+    entry = _ENTRY[dtype]
+    floor = _GRAD_FLOOR[dtype]
+    flat = {k: v.reshape(-1) for k, v in results.items()}
+
+    if check_first:
+        _, bad = entry(_OP["check"], from_logits, _REDUCTIONS["sum"], x2, y2, w2, pw2,
+                       None, None, None, ls, lo, hi, floor, nt)
+        if bad >= 0:
+            _raise_range_error(bad, x, y, from_logits)
+    value, bad = entry(op, from_logits, red, x2, y2, w2, pw2,
+                       flat.get("loss"), flat.get("grad"), flat.get("hess"),
+                       ls, lo, hi, floor, nt)
+    if bad >= 0:
+        _raise_range_error(bad, x, y, from_logits)
+    for k, arr in deferred.items():
+        np.copyto(arr, results[k])
+        results[k] = arr
+    return value, results
+
+
+def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
+        label_smoothing=0.0, eps=None, reduction="mean", n_threads=None):
+    """Binary cross-entropy of `y_pred` (probabilities, or logits with from_logits=True).
+
+    Returns a Python float (accumulated in float64) for reduction "mean", "sum" or
+    "weighted_mean", and the per-element losses (compute dtype, shape of y_pred) for "none".
+    See the README's semantics table for every option.
+    """
+    none = reduction == "none"
+    value, res = _run(_OP["loss"], y_true, y_pred, from_logits, sample_weight, pos_weight,
+                      label_smoothing, eps, reduction, n_threads, {"loss": None} if none else {})
+    return res["loss"] if none else value
+
+
+def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
+             label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None):
+    """Gradient of `bce(...)` (same options) with respect to y_pred, element by element.
+
+    `out`: a writable C-contiguous array of y_pred's shape and the compute dtype; it may be
+    y_pred itself (in-place gradient). Returned filled.
+    """
+    _, res = _run(_OP["grad"], y_true, y_pred, from_logits, sample_weight, pos_weight,
+                  label_smoothing, eps, reduction, n_threads, {"grad": out})
+    return res["grad"]
+
+
+def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
+                      label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None):
+    """(bce(...), bce_grad(...)) computed in one pass over the data.
+
+    The loss is a float, or an array for reduction="none"; `out` receives the gradient.
+    """
+    outs = {"grad": out}
+    if reduction == "none":
+        outs["loss"] = None
+    value, res = _run(_OP["loss_grad"], y_true, y_pred, from_logits, sample_weight,
+                      pos_weight, label_smoothing, eps, reduction, n_threads, outs)
+    return (res["loss"] if reduction == "none" else value), res["grad"]
+
+
+def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_smoothing=0.0,
+                  reduction="mean", n_threads=None, grad_out=None, hess_out=None):
+    """(gradient, hessian diagonal) of the BCE of logits `y_pred`, in one pass.
+
+    What gradient-boosting objectives need; scaled like the loss's reduction.
+    """
+    _, res = _run(_OP["grad_hess"], y_true, y_pred, True, sample_weight, pos_weight,
+                  label_smoothing, None, reduction, n_threads,
+                  {"grad": grad_out, "hess": hess_out})
+    return res["grad"], res["hess"]
