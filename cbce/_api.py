@@ -160,14 +160,18 @@ def _index_of(flat, shape):
     return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
 
 
+def _where(idx):
+    return f"index {idx[0]}" if len(idx) == 1 else f"index {idx}"
+
+
 def _raise_range_error(flat, x, y, from_logits):
     idx = _index_of(flat, x.shape)
     yv = y[idx]
     if not 0.0 <= yv <= 1.0:
-        raise ValueError(f"y_true must be in [0, 1]; found {yv!r} at index {idx}")
+        raise ValueError(f"y_true must be in [0, 1]; found {float(yv)!r} at {_where(idx)}")
     if not from_logits:
         raise ValueError(f"y_pred must be probabilities in [0, 1] (pass from_logits=True for "
-                         f"logits); found {x[idx]!r} at index {idx}")
+                         f"logits); found {float(x[idx])!r} at {_where(idx)}")
     raise AssertionError("kernel reported an invalid element that is valid")  # pragma: no cover
 
 
