@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from cbce import _kernels
+from cbce._dispatch import kernels as _kernels
 
 __all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess"]
 
@@ -19,8 +19,9 @@ _REDUCTIONS = _kernels.REDUCTIONS
 _OP = _kernels.OPS
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
-# PyTorch's binary_cross_entropy backward floors x*(1-x) at EPSILON = 1e-12 in the input's type.
-_GRAD_FLOOR = {_F32: float(np.float32(1e-12)), _F64: 1e-12}
+# PyTorch's binary_cross_entropy backward floors x*(1-x) at EPSILON = 1e-12 stored as a float32
+# constant (9.99999996e-13), for float64 input too (checked against torch 2.13).
+_GRAD_FLOOR = float(np.float32(1e-12))
 _ENTRY = {_F32: _kernels.run_f32, _F64: _kernels.run_f64}
 
 
@@ -177,8 +178,8 @@ def _raise_range_error(flat, x, y, from_logits):
 
 def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoothing, eps,
          reduction, n_threads, outs):
-    """Check, convert and dispatch. `outs` names the outputs wanted: 'loss', 'grad', 'hess',
-    mapped to a caller's array or None."""
+    """Check, convert and dispatch. `outs` names the outputs wanted ('loss', 'grad', 'hess'),
+    each mapped to (the caller's array or None, the argument's name)."""
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
     red, nt, ls = _check_options(reduction, n_threads, label_smoothing)
@@ -194,7 +195,7 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     w = _weights(sample_weight, "sample_weight", shape, dtype)
     pw = _weights(pos_weight, "pos_weight", shape, dtype)
 
-    given = {k: _check_out(v, k if k != "loss" else "out", shape, dtype) for k, v in outs.items()}
+    given = {k: _check_out(arr, name, shape, dtype) for k, (arr, name) in outs.items()}
     if given.get("grad") is not None and given.get("hess") is not None \
             and np.may_share_memory(given["grad"], given["hess"]):
         raise ValueError("grad_out and hess_out must not overlap")
@@ -222,7 +223,7 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     w2 = views[2] if w is not None else None
     pw2 = views[-1] if pw is not None else None
     entry = _ENTRY[dtype]
-    floor = _GRAD_FLOOR[dtype]
+    floor = _GRAD_FLOOR
     flat = {k: v.reshape(-1) for k, v in results.items()}
 
     if check_first:
@@ -251,7 +252,7 @@ def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=Non
     """
     none = reduction == "none"
     value, res = _run(_OP["loss"], y_true, y_pred, from_logits, sample_weight, pos_weight,
-                      label_smoothing, eps, reduction, n_threads, {"loss": None} if none else {})
+                      label_smoothing, eps, reduction, n_threads, {"loss": (None, "")} if none else {})
     return res["loss"] if none else value
 
 
@@ -263,7 +264,7 @@ def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weigh
     y_pred itself (in-place gradient). Returned filled.
     """
     _, res = _run(_OP["grad"], y_true, y_pred, from_logits, sample_weight, pos_weight,
-                  label_smoothing, eps, reduction, n_threads, {"grad": out})
+                  label_smoothing, eps, reduction, n_threads, {"grad": (out, "out")})
     return res["grad"]
 
 
@@ -273,9 +274,9 @@ def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, 
 
     The loss is a float, or an array for reduction="none"; `out` receives the gradient.
     """
-    outs = {"grad": out}
+    outs = {"grad": (out, "out")}
     if reduction == "none":
-        outs["loss"] = None
+        outs["loss"] = (None, "")
     value, res = _run(_OP["loss_grad"], y_true, y_pred, from_logits, sample_weight,
                       pos_weight, label_smoothing, eps, reduction, n_threads, outs)
     return (res["loss"] if reduction == "none" else value), res["grad"]
@@ -289,5 +290,5 @@ def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_
     """
     _, res = _run(_OP["grad_hess"], y_true, y_pred, True, sample_weight, pos_weight,
                   label_smoothing, None, reduction, n_threads,
-                  {"grad": grad_out, "hess": hess_out})
+                  {"grad": (grad_out, "grad_out"), "hess": (hess_out, "hess_out")})
     return res["grad"], res["hess"]

@@ -1,0 +1,547 @@
+# Included by src/_kernels.pyx, src/_kernels_avx2.pyx and src/_kernels_avx512.pyx: one source,
+# compiled once per CPU variant (setup.py gives each its -march); cbce/_dispatch.py picks one.
+"""Array loops of cbce: blocked, multi-threaded, deterministic passes over strided operands.
+
+Layer 2 of cbce (facade -> entry points -> these loops -> cbce/_elementwise.pxd). The loops
+never validate arguments (the facade does) and never hold the GIL.
+
+Design notes
+A. Operands. Every input arrives as a 2-D strided view (rows, cols) that the facade built without
+   copying (adjacent dimensions merged where every operand allows it; broadcast weights have zero
+   strides). Outputs are C-contiguous and addressed by the flat C-order index. Each block first
+   makes every input contiguous: a flat-contiguous operand is used in place, a broadcast scalar
+   (or a missing weight, a constant 1) fills a tile, anything else is gathered into a tile. The
+   math then runs as one contiguous loop per (operation, input kind) that GCC vectorizes; the
+   tile copies run at L1 speed, far below the cost of exp and log.
+B. Determinism. The flat index range is cut into fixed blocks of BLOCK elements. A block's
+   per-element losses go to a stack buffer and are summed pairwise in a fixed order; the block
+   partials are summed pairwise in block order. The reduced loss therefore depends neither on the
+   thread count nor on the operands' strides (an OpenMP reduction(+) would depend on both), and
+   the pairwise sums keep the error at O(log N) ulp (<= 1e-14 relative vs math.fsum).
+C. Range checks are fused: each block ORs its elements' validity into one flag; only the first
+   failing block is walked again, one element at a time, to find the index for the message.
+D. Options are hoisted: one tight loop per (operation, input kind); the switch runs once per
+   block, never per element. Range flags are OR-ed with bitwise operators so the loop stays
+   branch-free.
+"""
+cimport cython
+from cython cimport floating
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport malloc, free
+from libc.math cimport NAN
+
+from cbce._elementwise cimport (
+    logit_loss, logit_grad, logit_loss_grad, logit_grad_hess,
+    prob_loss, prob_grad, prob_loss_grad,
+    cbce_exp_nonpos, cbce_log, cbce_log1p, cbce_recip12,
+)
+
+cdef extern from *:
+    """
+    /* x86 features deciding the kernel variant; __builtin_cpu_supports wants literals. */
+    static int cbce_cpu_has(int which) {
+    #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        __builtin_cpu_init();
+        switch (which) {
+        case 0: return __builtin_cpu_supports("avx2");
+        case 1: return __builtin_cpu_supports("fma");
+        case 2: return __builtin_cpu_supports("bmi");
+        case 3: return __builtin_cpu_supports("bmi2");
+        case 4: return __builtin_cpu_supports("avx512f");
+        case 5: return __builtin_cpu_supports("avx512bw");
+        case 6: return __builtin_cpu_supports("avx512cd");
+        case 7: return __builtin_cpu_supports("avx512dq");
+        case 8: return __builtin_cpu_supports("avx512vl");
+        }
+    #endif
+        (void)which;
+        return 0;
+    }
+    #ifndef CBCE_VARIANT
+    #define CBCE_VARIANT "baseline"
+    #endif
+    #if CBCE_OPENMP
+    #include <omp.h>
+    static int cbce_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int cbce_max_threads(void) { return 1; }
+    #endif
+    """
+    int cbce_max_threads() noexcept nogil
+    int cbce_cpu_has(int which) noexcept nogil
+    const char* CBCE_VARIANT
+
+cdef enum:
+    # Elements per block (Note B): 16 KiB of doubles on the stack, L1-resident while summed.
+    BLOCK = 2048
+    # Below this many elements one thread is faster than waking a team (fork/join costs a few
+    # microseconds; 32768 logit elements take ~300 us on one core of the dev machine).
+    PARALLEL_MIN = 32768
+
+# Operation and reduction codes; the facade passes them as the Python ints exported below.
+cdef enum:
+    OP_LOSS = 0
+    OP_GRAD = 1
+    OP_LOSS_GRAD = 2
+    OP_GRAD_HESS = 3
+    OP_CHECK = 4
+    OP_WSUM = 5
+    RED_NONE = 0
+    RED_SUM = 1
+    RED_MEAN = 2
+    RED_WEIGHTED_MEAN = 3
+
+OPS = {"loss": OP_LOSS, "grad": OP_GRAD, "loss_grad": OP_LOSS_GRAD, "grad_hess": OP_GRAD_HESS,
+       "check": OP_CHECK}
+REDUCTIONS = {"none": RED_NONE, "sum": RED_SUM, "mean": RED_MEAN,
+              "weighted_mean": RED_WEIGHTED_MEAN}
+OPENMP = bool(CBCE_OPENMP)
+BLOCK_SIZE = BLOCK
+PARALLEL_THRESHOLD = PARALLEL_MIN
+
+
+cdef enum:
+    CONTIGUOUS = 0             # flat C order: block b starts at data + b*BLOCK*itemsize
+    SCALAR = 1                 # one value broadcast everywhere (zero strides)
+    STRIDED = 2                # anything else: gathered into a tile
+
+cdef struct Operand:
+    char* data
+    Py_ssize_t s0, s1          # byte strides of the (rows, cols) view
+    int mode
+
+
+cdef struct Job:
+    int op
+    bint logits
+    Py_ssize_t n, cols
+    Operand x, y, w, pw
+    char* loss_out             # flat, C-contiguous, or NULL
+    char* grad_out
+    char* hess_out
+    double keep, add           # label smoothing: y <- y*keep + add
+    double lo, hi              # probabilities are clipped to [lo, hi] (eps, or [0, 1])
+    double floor               # gradient denominator floor, in the input's float type
+    double scale               # reduction scale of gradient and hessian (1, 1/N or 1/sum w)
+    double* partial            # per-block loss sums
+    unsigned char* bad         # per-block validity flags
+
+
+cdef double _ONE_D = 1.0
+cdef float _ONE_F = 1.0
+
+
+cdef double pairwise_sum(const double* a, Py_ssize_t n) noexcept nogil:
+    """Sum a[0:n] in a fixed order: 8 running sums below 128 elements, halves above."""
+    cdef double s[8]
+    cdef Py_ssize_t i, j, m
+    if n < 8:
+        s[0] = 0.0
+        for i in range(n):
+            s[0] += a[i]
+        return s[0]
+    if n <= 128:
+        for j in range(8):
+            s[j] = a[j]
+        i = 8
+        while i + 8 <= n:
+            for j in range(8):
+                s[j] += a[i + j]
+            i += 8
+        s[0] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+        while i < n:
+            s[0] += a[i]
+            i += 1
+        return s[0]
+    m = (n // 2) // 8 * 8
+    return pairwise_sum(a, m) + pairwise_sum(a + m, n - m)
+
+
+cdef inline floating _ld(const char* p, floating tag) noexcept nogil:
+    return (<const floating*>p)[0]
+
+
+cdef const floating* contiguous(const Operand* o, const Job* j, Py_ssize_t start, Py_ssize_t n,
+                                floating* tile) noexcept nogil:
+    """Elements start .. start+n-1 of operand o as a contiguous array (Note A)."""
+    cdef Py_ssize_t k = 0, m, i, r, c
+    cdef const char* p
+    cdef floating v
+    if o.mode == CONTIGUOUS:
+        return <const floating*>o.data + start
+    if o.mode == SCALAR:
+        v = (<const floating*>o.data)[0]
+        for i in range(n):
+            tile[i] = v
+        return tile
+    r = start // j.cols
+    c = start % j.cols
+    while k < n:
+        m = j.cols - c
+        if m > n - k:
+            m = n - k
+        p = o.data + r * o.s0 + c * o.s1
+        for i in range(m):
+            tile[k + i] = (<const floating*>(p + i * o.s1))[0]
+        k += m
+        r += 1
+        c = 0
+    return tile
+
+
+cdef int math_loop(const Job* j, const floating* X, const floating* Y, const floating* W,
+                   const floating* P, Py_ssize_t n, Py_ssize_t start, double* buf) noexcept nogil:
+    """The per-element math of one block over contiguous inputs. Returns 1 if one is invalid."""
+    cdef floating* g = <floating*>j.grad_out + start
+    cdef floating* h = <floating*>j.hess_out + start
+    cdef double keep = j.keep, add = j.add, lo = j.lo, hi = j.hi, fl = j.floor, sc = j.scale
+    cdef double x, yr, w, gv, hv
+    cdef Py_ssize_t k
+    cdef int bad = 0
+    cdef int op = j.op
+
+    if op == OP_WSUM:
+        for k in range(n):
+            buf[k] = W[k]
+        return 0
+
+    if j.logits:
+        if op == OP_LOSS:
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                buf[k] = W[k] * logit_loss(X[k], yr * keep + add, P[k])
+        elif op == OP_GRAD:
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                g[k] = <floating>((W[k] * sc) * logit_grad(X[k], yr * keep + add, P[k]))
+        elif op == OP_LOSS_GRAD:
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                w = W[k]
+                buf[k] = w * logit_loss_grad(X[k], yr * keep + add, P[k], &gv)
+                g[k] = <floating>((w * sc) * gv)
+        elif op == OP_GRAD_HESS:
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                w = W[k] * sc
+                gv = logit_grad_hess(X[k], yr * keep + add, P[k], &hv)
+                g[k] = <floating>(w * gv)
+                h[k] = <floating>(w * hv)
+        else:  # OP_CHECK
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+        return bad
+
+    # From probabilities: x must lie in [0, 1] too, then is clipped to [lo, hi].
+    if op == OP_LOSS:
+        for k in range(n):
+            yr = Y[k]
+            x = X[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+            x = lo if x < lo else (hi if x > hi else x)
+            buf[k] = W[k] * prob_loss(x, yr * keep + add, P[k])
+    elif op == OP_GRAD:
+        for k in range(n):
+            yr = Y[k]
+            x = X[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+            x = lo if x < lo else (hi if x > hi else x)
+            g[k] = <floating>((W[k] * sc) * prob_grad(x, yr * keep + add, P[k], fl))
+    elif op == OP_LOSS_GRAD:
+        for k in range(n):
+            yr = Y[k]
+            x = X[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+            x = lo if x < lo else (hi if x > hi else x)
+            w = W[k]
+            buf[k] = w * prob_loss_grad(x, yr * keep + add, P[k], fl, &gv)
+            g[k] = <floating>((w * sc) * gv)
+    else:  # OP_CHECK
+        for k in range(n):
+            yr = Y[k]
+            x = X[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+    return bad
+
+
+cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) noexcept nogil:
+    """Block b (Note B): contiguous inputs, the math, then its flag and loss partial."""
+    cdef double* buf = <double*>workspace
+    cdef floating* tiles = <floating*>(buf + BLOCK)
+    cdef Py_ssize_t start = b * BLOCK
+    cdef Py_ssize_t n = j.n - start
+    cdef Py_ssize_t k
+    if n > BLOCK:
+        n = BLOCK
+    j.bad[b] = math_loop(
+        j,
+        contiguous(&j.x, j, start, n, tiles),
+        contiguous(&j.y, j, start, n, tiles + BLOCK),
+        contiguous(&j.w, j, start, n, tiles + 2 * BLOCK),
+        contiguous(&j.pw, j, start, n, tiles + 3 * BLOCK),
+        n, start, buf)
+    if j.op == OP_LOSS or j.op == OP_LOSS_GRAD or j.op == OP_WSUM:
+        if j.loss_out != NULL:
+            for k in range(n):
+                (<floating*>j.loss_out)[start + k] = <floating>buf[k]
+        j.partial[b] = pairwise_sum(buf, n)
+
+
+cdef Py_ssize_t first_invalid(const Job* j, Py_ssize_t b, floating tag) noexcept nogil:
+    """Flat index of the first invalid element of block b (Note C), or -1."""
+    cdef Job chk = j[0]
+    cdef double dummy
+    cdef floating tile[4]
+    cdef Py_ssize_t i, end = (b + 1) * BLOCK
+    chk.op = OP_CHECK
+    if end > j.n:
+        end = j.n
+    for i in range(b * BLOCK, end):
+        if math_loop(&chk, contiguous(&j.x, j, i, 1, tile), contiguous(&j.y, j, i, 1, tile + 1),
+                     contiguous(&j.w, j, i, 1, tile + 2), contiguous(&j.pw, j, i, 1, tile + 3),
+                     1, i, &dummy):
+            return i
+    return -1
+
+
+cdef int resolve_threads(Py_ssize_t n, int n_threads) noexcept nogil:
+    cdef int nt = n_threads if n_threads > 0 else cbce_max_threads()
+    cdef Py_ssize_t nb = (n + BLOCK - 1) // BLOCK
+    if n < PARALLEL_MIN or nt < 1:
+        return 1
+    if nt > nb:
+        nt = <int>nb
+    return nt
+
+
+cdef int run_job(Job* j, int n_threads, double* total, Py_ssize_t* bad_index,
+                 floating tag) noexcept nogil:
+    """Run every block; total = pairwise sum of block partials. Returns -1 if out of memory."""
+    cdef Py_ssize_t nb = (j.n + BLOCK - 1) // BLOCK
+    cdef Py_ssize_t b
+    cdef int nt = resolve_threads(j.n, n_threads)
+    cdef int failed = 0
+    # Per-thread workspace: the loss buffer (doubles) and four input tiles.
+    cdef size_t ws_bytes = BLOCK * sizeof(double) + 4 * BLOCK * sizeof(floating)
+    cdef void* ws = NULL
+    total[0] = 0.0
+    bad_index[0] = -1
+    if nb == 0:
+        return 0
+    j.partial = <double*>malloc(nb * sizeof(double))
+    j.bad = <unsigned char*>malloc(nb * sizeof(unsigned char))
+    if j.partial == NULL or j.bad == NULL:
+        free(j.partial)
+        free(j.bad)
+        return -1
+    if nt > 1:
+        with parallel(num_threads=nt):
+            ws = malloc(ws_bytes)
+            for b in prange(nb, schedule="static"):
+                if ws != NULL:
+                    run_block(j, b, ws, tag)
+                else:
+                    j.bad[b] = 2               # not run: reported as MemoryError below
+            free(ws)
+        for b in range(nb):
+            if j.bad[b] == 2:
+                failed = 1
+    else:
+        ws = malloc(ws_bytes)
+        if ws == NULL:
+            failed = 1
+        else:
+            for b in range(nb):
+                run_block(j, b, ws, tag)
+            free(ws)
+    if failed:
+        free(j.partial)
+        free(j.bad)
+        j.partial = NULL
+        j.bad = NULL
+        return -1
+    total[0] = pairwise_sum(j.partial, nb)
+    for b in range(nb):
+        if j.bad[b]:
+            bad_index[0] = first_invalid(j, b, tag)
+            break
+    free(j.partial)
+    free(j.bad)
+    j.partial = NULL
+    j.bad = NULL
+    return 0
+
+
+cdef Operand _operand2d(const char* data, Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t rows,
+                       Py_ssize_t cols, Py_ssize_t itemsize) noexcept nogil:
+    cdef Operand o
+    o.data = <char*>data
+    o.s0 = s0
+    o.s1 = s1
+    if (s1 == itemsize or cols == 1) and (s0 == cols * itemsize or rows == 1):
+        o.mode = CONTIGUOUS
+    elif (s0 == 0 or rows == 1) and (s1 == 0 or cols == 1):
+        o.mode = SCALAR
+    else:
+        o.mode = STRIDED
+    return o
+
+
+cdef void _tile_if_output(Operand* o, const Job* j) noexcept nogil:
+    if o.mode == CONTIGUOUS and (o.data == j.grad_out or o.data == j.hess_out):
+        o.mode = STRIDED
+
+
+cdef object _entry(int op, bint logits, int reduction,
+                   const floating[:, :] x, const floating[:, :] y,
+                   const floating[:, :] w, const floating[:, :] pw,
+                   floating[::1] loss_out, floating[::1] grad_out, floating[::1] hess_out,
+                   double label_smoothing, double lo, double hi, double floor, int n_threads):
+    cdef Job j
+    cdef double total = 0.0, wsum, value
+    cdef Py_ssize_t bad_index = -1, n = x.shape[0] * x.shape[1], rows, cols, isz
+    cdef floating tag = 0
+    cdef const floating* one
+    cdef int rc = 0
+    cdef bint has_w = w is not None
+    if floating is float:
+        one = <const floating*>&_ONE_F
+    else:
+        one = <const floating*>&_ONE_D
+
+    j.op = op
+    j.logits = logits
+    j.n = n
+    j.cols = x.shape[1]
+    j.keep = 1.0 - label_smoothing
+    j.add = 0.5 * label_smoothing
+    j.lo = lo
+    j.hi = hi
+    j.floor = floor
+    j.scale = 1.0
+    j.loss_out = j.grad_out = j.hess_out = NULL
+    j.partial = NULL
+    j.bad = NULL
+    if n == 0:
+        value = 0.0
+        if reduction == RED_MEAN or reduction == RED_WEIGHTED_MEAN:
+            value = NAN
+        return value, -1
+
+    rows = x.shape[0]
+    cols = x.shape[1]
+    isz = sizeof(floating)
+    j.x = _operand2d(<const char*>&x[0, 0], x.strides[0], x.strides[1], rows, cols, isz)
+    j.y = _operand2d(<const char*>&y[0, 0], y.strides[0], y.strides[1], rows, cols, isz)
+    if w is None:
+        j.w = _operand2d(<const char*>one, 0, 0, rows, cols, isz)
+    else:
+        j.w = _operand2d(<const char*>&w[0, 0], w.strides[0], w.strides[1], rows, cols, isz)
+    if pw is None:
+        j.pw = _operand2d(<const char*>one, 0, 0, rows, cols, isz)
+    else:
+        j.pw = _operand2d(<const char*>&pw[0, 0], pw.strides[0], pw.strides[1], rows, cols, isz)
+    if loss_out is not None:
+        j.loss_out = <char*>&loss_out[0]
+    if grad_out is not None:
+        j.grad_out = <char*>&grad_out[0]
+    if hess_out is not None:
+        j.hess_out = <char*>&hess_out[0]
+    # An input that is an output too (in-place gradient: the facade allows only the exact same
+    # view) is read through a tile, so the vectorized loop never reads what it just wrote.
+    _tile_if_output(&j.x, &j)
+    _tile_if_output(&j.y, &j)
+    _tile_if_output(&j.w, &j)
+    _tile_if_output(&j.pw, &j)
+
+    with nogil:
+        # The divisor of "weighted_mean" is sum(w broadcast to x.shape), summed like the loss
+        # (Note B); it is needed before the pass because it scales the gradient.
+        wsum = <double>n
+        if reduction == RED_WEIGHTED_MEAN and has_w:
+            j.op = OP_WSUM
+            rc = run_job(&j, n_threads, &wsum, &bad_index, tag)
+            j.op = op
+        if reduction == RED_MEAN:
+            j.scale = 1.0 / <double>n
+        elif reduction == RED_WEIGHTED_MEAN:
+            j.scale = 1.0 / wsum
+        if rc == 0:
+            rc = run_job(&j, n_threads, &total, &bad_index, tag)
+    if rc != 0:
+        raise MemoryError()
+
+    if reduction == RED_MEAN:
+        value = total / <double>n
+    elif reduction == RED_WEIGHTED_MEAN:
+        value = total / wsum
+    else:
+        value = total
+    return value, bad_index
+
+
+def run_f64(int op, bint logits, int reduction,
+            const double[:, :] x, const double[:, :] y, const double[:, :] w,
+            const double[:, :] pw, double[::1] loss_out, double[::1] grad_out,
+            double[::1] hess_out, double label_smoothing, double lo, double hi, double floor,
+            int n_threads):
+    """float64 entry point; returns (reduced loss, first invalid flat index or -1)."""
+    return _entry(op, logits, reduction, x, y, w, pw, loss_out, grad_out, hess_out,
+                  label_smoothing, lo, hi, floor, n_threads)
+
+
+def run_f32(int op, bint logits, int reduction,
+            const float[:, :] x, const float[:, :] y, const float[:, :] w,
+            const float[:, :] pw, float[::1] loss_out, float[::1] grad_out,
+            float[::1] hess_out, double label_smoothing, double lo, double hi, double floor,
+            int n_threads):
+    """float32 entry point (math in float64, outputs rounded once to float32)."""
+    return _entry(op, logits, reduction, x, y, w, pw, loss_out, grad_out, hess_out,
+                  label_smoothing, lo, hi, floor, n_threads)
+
+
+VARIANT = CBCE_VARIANT.decode()
+
+
+def cpu_features():
+    """The x86 features that decide the kernel variant (all False elsewhere)."""
+    names = ("avx2", "fma", "bmi", "bmi2", "avx512f", "avx512bw", "avx512cd", "avx512dq",
+             "avx512vl")
+    return {name: bool(cbce_cpu_has(i)) for i, name in enumerate(names)}
+
+
+def max_threads():
+    """OpenMP's default team size now (OMP_NUM_THREADS, threadpoolctl limits), 1 without it."""
+    return cbce_max_threads()
+
+
+def math_eval(str name, const double[::1] x, double[::1] out):
+    """Evaluate one helper of cbce_math.h element-wise (for tests/test_math.py): "exp_nonpos",
+    "log", "log1p" or "recip12", in a loop compiled like the kernels' (vectorized here too)."""
+    cdef Py_ssize_t k, n = x.shape[0]
+    if out.shape[0] != n:
+        raise ValueError("out must have the length of x")
+    if name == "exp_nonpos":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_exp_nonpos(x[k])
+    elif name == "log":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_log(x[k])
+    elif name == "log1p":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_log1p(x[k])
+    elif name == "recip12":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_recip12(x[k])
+    else:
+        raise ValueError(f"unknown helper {name!r}")
+    return out
