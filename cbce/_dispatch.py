@@ -20,9 +20,17 @@ _PREFERENCE = ("avx512", "avx2", "baseline")
 
 def _load(name):
     try:
-        return importlib.import_module(_MODULES[name])
+        module = importlib.import_module(_MODULES[name])
     except ImportError:
         return None
+    if module not in _fork_hooked:
+        # libgomp is not fork-safe: a child of a process that used the OpenMP pool runs serially.
+        os.register_at_fork(after_in_child=module._after_fork_in_child)
+        _fork_hooked.add(module)
+    return module
+
+
+_fork_hooked = set()
 
 
 def available():

@@ -309,10 +309,20 @@ cdef Py_ssize_t first_invalid(const Job* j, Py_ssize_t b, floating tag) noexcept
     return -1
 
 
+# Set in a child process after fork (cbce/_dispatch.py registers the hook): GNU libgomp's thread
+# pool does not survive fork, and a parallel region in the child would hang, so it runs serially.
+cdef int _forked_child = 0
+
+
+def _after_fork_in_child():
+    global _forked_child
+    _forked_child = 1
+
+
 cdef int resolve_threads(Py_ssize_t n, int n_threads) noexcept nogil:
     cdef int nt = n_threads if n_threads > 0 else cbce_max_threads()
     cdef Py_ssize_t nb = (n + BLOCK - 1) // BLOCK
-    if n < PARALLEL_MIN or nt < 1:
+    if n < PARALLEL_MIN or nt < 1 or _forked_child:
         return 1
     if nt > nb:
         nt = <int>nb
