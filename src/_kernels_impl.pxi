@@ -32,8 +32,10 @@ from libc.math cimport NAN
 
 from cbce._elementwise cimport (
     logit_loss, logit_grad, logit_loss_grad, logit_grad_hess,
+    logit_loss_f, logit_grad_f, logit_loss_grad_f,
     prob_loss, prob_grad, prob_loss_grad,
-    cbce_exp_nonpos, cbce_log, cbce_log1p, cbce_recip12,
+    cbce_exp_nonpos, cbce_log, cbce_log1p, cbce_log1p_01, cbce_recip12,
+    cbce_exp_nonpos_f, cbce_log1p_01_f, cbce_recip12_f,
 )
 
 cdef extern from *:
@@ -205,6 +207,10 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
             buf[k] = W[k]
         return 0
 
+    if floating is float:
+        if j.logits and op != OP_GRAD_HESS and op != OP_CHECK:
+            return math_loop_logits_f32(j, X, Y, W, P, n, start, buf)
+
     if j.logits:
         if op == OP_LOSS:
             for k in range(n):
@@ -266,6 +272,35 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
             yr = Y[k]
             x = X[k]
             bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+    return bad
+
+
+cdef int math_loop_logits_f32(const Job* j, const float* X, const float* Y, const float* W,
+                              const float* P, Py_ssize_t n, Py_ssize_t start,
+                              double* buf) noexcept nogil:
+    """float32 logits in float arithmetic (cbce/_elementwise.pxd, Note C): loss, grad, both."""
+    cdef float* g = <float*>j.grad_out + start
+    cdef float keep = <float>j.keep, add = <float>j.add, sc = <float>j.scale
+    cdef float yr, w, gv
+    cdef Py_ssize_t k
+    cdef int bad = 0
+    if j.op == OP_LOSS:
+        for k in range(n):
+            yr = Y[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+            buf[k] = W[k] * logit_loss_f(X[k], yr * keep + add, P[k])
+    elif j.op == OP_GRAD:
+        for k in range(n):
+            yr = Y[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+            g[k] = (W[k] * sc) * logit_grad_f(X[k], yr * keep + add, P[k])
+    else:  # OP_LOSS_GRAD
+        for k in range(n):
+            yr = Y[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+            w = W[k]
+            buf[k] = w * logit_loss_grad_f(X[k], yr * keep + add, P[k], &gv)
+            g[k] = (w * sc) * gv
     return bad
 
 
@@ -532,7 +567,9 @@ def max_threads():
 
 def math_eval(str name, const double[::1] x, double[::1] out):
     """Evaluate one helper of cbce_math.h element-wise (for tests/test_math.py): "exp_nonpos",
-    "log", "log1p" or "recip12", in a loop compiled like the kernels' (vectorized here too)."""
+    "log", "log1p", "log1p_01", "recip12", or the float32 helpers "exp_nonpos_f", "log1p_01_f",
+    "recip12_f" (x rounded to float32 first, results widened), in a loop compiled like the
+    kernels' (vectorized here too)."""
     cdef Py_ssize_t k, n = x.shape[0]
     if out.shape[0] != n:
         raise ValueError("out must have the length of x")
@@ -548,10 +585,26 @@ def math_eval(str name, const double[::1] x, double[::1] out):
         with nogil:
             for k in range(n):
                 out[k] = cbce_log1p(x[k])
+    elif name == "log1p_01":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_log1p_01(x[k])
     elif name == "recip12":
         with nogil:
             for k in range(n):
                 out[k] = cbce_recip12(x[k])
+    elif name == "exp_nonpos_f":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_exp_nonpos_f(<float>x[k])
+    elif name == "log1p_01_f":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_log1p_01_f(<float>x[k])
+    elif name == "recip12_f":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_recip12_f(<float>x[k])
     else:
         raise ValueError(f"unknown helper {name!r}")
     return out

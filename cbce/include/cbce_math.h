@@ -188,4 +188,87 @@ static inline double cbce_log1p_01(double t)
 #endif
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * float32 versions, for the float32 logit kernels: float arithmetic doubles the SIMD lanes
+ * (16 per AVX-512 vector), and the accuracy target is float32's ulp (<= 1.5 ulp each, checked
+ * in tests/test_math.py). The same methods as the double versions, shorter polynomials:
+ *  expf: Cody-Waite with cephes' C1 = 0.693359375 (9 significant bits: k*C1 exact for the
+ *    |k| <= 150 of float's range) and C2; e^r = 1 + r + r^2 g(r), g a degree-4 minimax
+ *    polynomial (mpmath.chebyfit; |r^2 (g - g*)| < 7.9e-9, 0.13 ulp).
+ *  log1pf: fdlibm e_logf.c's Lg1..Lg4 (|error| < 2^-34.24) and its ln2 split.
+ * Without AVX2 (CBCE_USE_LIBM) they call libm's expf / log1pf.
+ */
+static inline uint32_t cbce_asuint_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static inline float cbce_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+
+static inline float cbce_recip12_f(float u)
+{
+#ifdef CBCE_USE_LIBM
+    return 1.0f / u;
+#else
+    float y = 1.4117647f - 0.47058824f * u;          /* |rel err| <= 1/17 */
+    y = y + y * (1.0f - u * y);                        /* 3.5e-3 */
+    y = y + y * (1.0f - u * y);                        /* 1.2e-5 */
+    return y + y * (1.0f - u * y);                     /* 1.4e-10 */
+#endif
+}
+
+static inline float cbce_exp_nonpos_f(float x)
+{
+#ifdef CBCE_USE_LIBM
+    return expf(x);
+#else
+    const float shift = 0x1.8p23f;
+    const float log2e = 0x1.715476p0f;
+    x = x < -104.0f ? -104.0f : x;                     /* below: rounds to 0; NaN stays */
+    float kd = x * log2e + shift;
+    int32_t k = (int32_t)(cbce_asuint_f(kd) - cbce_asuint_f(shift));
+    kd -= shift;
+    float r = (x - kd * 0.693359375f) - kd * -2.12194440e-4f;
+    float g = 0x1.6d117cp-10f;
+    g = g * r + 0x1.120be2p-7f;
+    g = g * r + 0x1.555518p-5f;
+    g = g * r + 0x1.5554dcp-3f;
+    g = g * r + 0x1p-1f;
+    float p = 1.0f + (r + (r * r) * g);
+    /* k in [-150, 0]: two factors 2^(k/2) keep subnormal results rounded once (see above). */
+    int32_t k1 = (int32_t)((uint32_t)(k + 256) >> 1) - 128;
+    int32_t k2 = k - k1;
+    float s1 = cbce_asfloat((uint32_t)(k1 + 127) << 23);
+    float s2 = cbce_asfloat((uint32_t)(k2 + 127) << 23);
+    return (p * s1) * s2;
+#endif
+}
+
+/* log(1 + t) for t in [0, 1], float; NaN propagates. */
+static inline float cbce_log1p_01_f(float t)
+{
+#ifdef CBCE_USE_LIBM
+    return log1pf(t);
+#else
+    const float Lg1 = 0xaaaaaa.0p-24f, Lg2 = 0xccce13.0p-25f,      /* fdlibm e_logf.c */
+                Lg3 = 0x91e9ee.0p-25f, Lg4 = 0xf89e26.0p-26f;
+    const float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
+    float u = 1.0f + t;
+    float d = u - 1.0f;                                /* exact */
+    float c = t - d;                                   /* u's rounding error, exact */
+    int big = u >= 1.41421356f;
+    float inv = big ? 1.4117647f - 0.47058824f * u : (1.0f - d) * (1.0f + d * d);
+    float f = big ? 0.5f * u - 1.0f : d;               /* exact */
+    float kd = big ? 1.0f : 0.0f;
+    float v = 2.0f + f;
+    float y = 0.98506150f - 0.23901600f * v;           /* 1/v: 0.0149 */
+    y = y + y * (1.0f - v * y);                        /* 2.2e-4 */
+    y = y + y * (1.0f - v * y);                        /* 5.0e-8 */
+    y = y + y * (1.0f - v * y);                        /* 2.5e-15 */
+    float s = f * y;
+    float z = s * s;
+    float w = z * z;
+    float R = z * (Lg1 + w * Lg3) + w * (Lg2 + w * Lg4);
+    float hfsq = 0.5f * f * f;
+    float res = kd * ln2_hi - ((hfsq - (s * (hfsq + R) + kd * ln2_lo)) - f) + c * inv;
+    return t != t ? t : res;
+#endif
+}
+
 #endif /* CBCE_MATH_H */
