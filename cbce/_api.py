@@ -6,6 +6,7 @@ caller did not pass, and call one float32 or float64 entry point of cbce._kernel
 with the GIL released. A range error found by the kernel's fused checks comes back as the flat
 index of the first bad element and is raised here, naming the argument, the value and the index.
 """
+import functools
 import numbers
 import operator
 
@@ -23,6 +24,7 @@ _F64 = np.dtype(np.float64)
 # constant (9.99999996e-13), for float64 input too (checked against torch 2.13).
 _GRAD_FLOOR = float(np.float32(1e-12))
 _ENTRY = {_F32: _kernels.run_f32, _F64: _kernels.run_f64}
+_FOCAL_ENTRY = {_F32: _kernels.run_focal_f32, _F64: _kernels.run_focal_f64}
 
 
 def _numeric(a, name):
@@ -85,6 +87,23 @@ def _check_eps(eps, from_logits, dtype):
         raise ValueError(f"eps must be in (0, 0.5); got {eps!r}")
     # Clip in the input's type, as a user's np.clip(p, eps, 1 - eps) would.
     return float(dtype.type(e)), float(dtype.type(1.0) - dtype.type(e))
+
+
+def _check_focal(gamma, alpha):
+    """(gamma, alpha as the kernel takes it: -1.0 for None), or None for plain BCE."""
+    if not isinstance(gamma, numbers.Real) or isinstance(gamma, (bool, np.bool_)):
+        raise TypeError(f"gamma must be a real number >= 0; got {gamma!r}")
+    g = float(gamma)
+    if not 0.0 <= g < float("inf"):
+        raise ValueError(f"gamma must be a finite number >= 0; got {gamma!r}")
+    if alpha is None:
+        return None if g == 0.0 else (g, -1.0)
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, (bool, np.bool_)):
+        raise TypeError(f"alpha must be None or a real number in [0, 1]; got {alpha!r}")
+    a = float(alpha)
+    if not 0.0 <= a <= 1.0:
+        raise ValueError(f"alpha must be None or in [0, 1]; got {alpha!r}")
+    return g, a
 
 
 def _weights(a, name, shape, dtype):
@@ -177,12 +196,13 @@ def _raise_range_error(flat, x, y, from_logits):
 
 
 def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoothing, eps,
-         reduction, n_threads, outs):
+         reduction, n_threads, outs, gamma=0.0, alpha=None):
     """Check, convert and dispatch. `outs` names the outputs wanted ('loss', 'grad', 'hess'),
     each mapped to (the caller's array or None, the argument's name)."""
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
     red, nt, ls = _check_options(reduction, n_threads, label_smoothing)
+    focal = _check_focal(gamma, alpha)
     x = _numeric(y_pred, "y_pred")
     y = _numeric(y_true, "y_true")
     if x.shape != y.shape:
@@ -223,6 +243,9 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     w2 = views[2] if w is not None else None
     pw2 = views[-1] if pw is not None else None
     entry = _ENTRY[dtype]
+    if focal is not None:
+        # Focal options go to their own entry points; gamma = 0 without alpha never gets here.
+        entry = functools.partial(_FOCAL_ENTRY[dtype], gamma=focal[0], alpha=focal[1])
     floor = _GRAD_FLOOR
     flat = {k: v.reshape(-1) for k, v in results.items()}
 
@@ -243,33 +266,37 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
 
 
 def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-        label_smoothing=0.0, eps=None, reduction="mean", n_threads=None):
+        label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, gamma=0.0, alpha=None):
     """Binary cross-entropy of `y_pred` (probabilities, or logits with from_logits=True).
 
     Returns a Python float (accumulated in float64) for reduction "mean", "sum" or
     "weighted_mean", and the per-element losses (compute dtype, shape of y_pred) for "none".
+    `gamma` > 0 and/or `alpha` make it the focal loss alpha_t*(1 - p_t)**gamma*BCE.
     See the README's semantics table for every option.
     """
     none = reduction == "none"
     value, res = _run(_OP["loss"], y_true, y_pred, from_logits, sample_weight, pos_weight,
-                      label_smoothing, eps, reduction, n_threads, {"loss": (None, "")} if none else {})
+                      label_smoothing, eps, reduction, n_threads, {"loss": (None, "")} if none else {},
+                      gamma, alpha)
     return res["loss"] if none else value
 
 
 def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-             label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None):
+             label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None,
+             gamma=0.0, alpha=None):
     """Gradient of `bce(...)` (same options) with respect to y_pred, element by element.
 
     `out`: a writable C-contiguous array of y_pred's shape and the compute dtype; it may be
     y_pred itself (in-place gradient). Returned filled.
     """
     _, res = _run(_OP["grad"], y_true, y_pred, from_logits, sample_weight, pos_weight,
-                  label_smoothing, eps, reduction, n_threads, {"grad": (out, "out")})
+                  label_smoothing, eps, reduction, n_threads, {"grad": (out, "out")}, gamma, alpha)
     return res["grad"]
 
 
 def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-                      label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None):
+                      label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None,
+                      gamma=0.0, alpha=None):
     """(bce(...), bce_grad(...)) computed in one pass over the data.
 
     The loss is a float, or an array for reduction="none"; `out` receives the gradient.
@@ -278,17 +305,18 @@ def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, 
     if reduction == "none":
         outs["loss"] = (None, "")
     value, res = _run(_OP["loss_grad"], y_true, y_pred, from_logits, sample_weight,
-                      pos_weight, label_smoothing, eps, reduction, n_threads, outs)
+                      pos_weight, label_smoothing, eps, reduction, n_threads, outs, gamma, alpha)
     return (res["loss"] if reduction == "none" else value), res["grad"]
 
 
 def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_smoothing=0.0,
-                  reduction="mean", n_threads=None, grad_out=None, hess_out=None):
+                  reduction="mean", n_threads=None, grad_out=None, hess_out=None, gamma=0.0,
+                  alpha=None):
     """(gradient, hessian diagonal) of the BCE of logits `y_pred`, in one pass.
 
     What gradient-boosting objectives need; scaled like the loss's reduction.
     """
     _, res = _run(_OP["grad_hess"], y_true, y_pred, True, sample_weight, pos_weight,
                   label_smoothing, None, reduction, n_threads,
-                  {"grad": (grad_out, "grad_out"), "hess": (hess_out, "hess_out")})
+                  {"grad": (grad_out, "grad_out"), "hess": (hess_out, "hess_out")}, gamma, alpha)
     return res["grad"], res["hess"]

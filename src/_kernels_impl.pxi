@@ -34,6 +34,8 @@ from cbce._elementwise cimport (
     logit_loss, logit_grad, logit_loss_grad, logit_grad_hess,
     logit_loss_f, logit_grad_f, logit_loss_grad_f,
     prob_loss, prob_grad, prob_loss_grad,
+    focal_logit_loss, focal_logit_grad, focal_logit_loss_grad, focal_logit_grad_hess,
+    focal_prob_loss, focal_prob_grad, focal_prob_loss_grad,
     cbce_exp_nonpos, cbce_log, cbce_log1p, cbce_log1p_01, cbce_recip12,
     cbce_exp_nonpos_f, cbce_log1p_01_f, cbce_recip12_f,
 )
@@ -125,6 +127,8 @@ cdef struct Job:
     double lo, hi              # probabilities are clipped to [lo, hi] (eps, or [0, 1])
     double floor               # gradient denominator floor, in the input's float type
     double scale               # reduction scale of gradient and hessian (1, 1/N or 1/sum w)
+    bint focal                 # focal BCE (issue 9): math_loop_focal runs instead
+    double gamma, alpha        # focal exponent; alpha < 0 is None (a_t = 1)
     double* partial            # per-block loss sums
     unsigned char* bad         # per-block validity flags
 
@@ -206,6 +210,8 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
         for k in range(n):
             buf[k] = W[k]
         return 0
+    if j.focal and op != OP_CHECK:
+        return math_loop_focal(j, X, Y, W, P, n, start, buf)
 
     if floating is float:
         if j.logits and op != OP_GRAD_HESS and op != OP_CHECK:
@@ -302,6 +308,110 @@ cdef int math_loop_logits_f32(const Job* j, const float* X, const float* Y, cons
             buf[k] = w * logit_loss_grad_f(X[k], yr * keep + add, P[k], &gv)
             g[k] = (w * sc) * gv
     return bad
+
+
+cdef int math_loop_focal(const Job* j, const floating* X, const floating* Y, const floating* W,
+                         const floating* P, Py_ssize_t n, Py_ssize_t start,
+                         double* buf) noexcept nogil:
+    """Focal BCE (issue 9; cbce/_elementwise.pxd, Notes E-G), both dtypes in double arithmetic.
+    alpha_t = alpha*y + (1-alpha)*(1-y) on the smoothed label (Keras), 1 without alpha; the
+    alpha test is loop-invariant (GCC unswitches it)."""
+    cdef floating* g = <floating*>j.grad_out + start
+    cdef floating* h = <floating*>j.hess_out + start
+    cdef double keep = j.keep, add = j.add, lo = j.lo, hi = j.hi, fl = j.floor, sc = j.scale
+    cdef double gam = j.gamma, al = j.alpha
+    cdef bint has_alpha = j.alpha >= 0.0
+    cdef double x, yr, y, w, at, gv, hv
+    cdef Py_ssize_t k
+    cdef int bad = 0
+    cdef int op = j.op
+
+    if j.logits:
+        if op == OP_LOSS:
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                y = yr * keep + add
+                at = al * y + (1.0 - al) * (1.0 - y) if has_alpha else 1.0
+                buf[k] = W[k] * focal_logit_loss(X[k], y, P[k], gam, at)
+        elif op == OP_GRAD:
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                y = yr * keep + add
+                at = al * y + (1.0 - al) * (1.0 - y) if has_alpha else 1.0
+                g[k] = <floating>((W[k] * sc) * focal_logit_grad(X[k], y, P[k], gam, at))
+        elif op == OP_LOSS_GRAD:
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                y = yr * keep + add
+                at = al * y + (1.0 - al) * (1.0 - y) if has_alpha else 1.0
+                w = W[k]
+                buf[k] = w * focal_logit_loss_grad(X[k], y, P[k], gam, at, &gv)
+                g[k] = <floating>((w * sc) * gv)
+        else:  # OP_GRAD_HESS
+            for k in range(n):
+                yr = Y[k]
+                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
+                y = yr * keep + add
+                at = al * y + (1.0 - al) * (1.0 - y) if has_alpha else 1.0
+                w = W[k] * sc
+                gv = focal_logit_grad_hess(X[k], y, P[k], gam, at, &hv)
+                g[k] = <floating>(w * gv)
+                h[k] = <floating>(w * hv)
+        return bad
+
+    if op == OP_LOSS:
+        for k in range(n):
+            yr = Y[k]
+            x = X[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+            x = lo if x < lo else (hi if x > hi else x)
+            y = yr * keep + add
+            at = al * y + (1.0 - al) * (1.0 - y) if has_alpha else 1.0
+            buf[k] = W[k] * focal_prob_loss(x, y, P[k], gam, at)
+    elif op == OP_GRAD:
+        for k in range(n):
+            yr = Y[k]
+            x = X[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+            x = lo if x < lo else (hi if x > hi else x)
+            y = yr * keep + add
+            at = al * y + (1.0 - al) * (1.0 - y) if has_alpha else 1.0
+            g[k] = <floating>((W[k] * sc) * focal_prob_grad(x, y, P[k], gam, at, fl))
+    else:  # OP_LOSS_GRAD
+        for k in range(n):
+            yr = Y[k]
+            x = X[k]
+            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
+            x = lo if x < lo else (hi if x > hi else x)
+            y = yr * keep + add
+            at = al * y + (1.0 - al) * (1.0 - y) if has_alpha else 1.0
+            w = W[k]
+            buf[k] = w * focal_prob_loss_grad(x, y, P[k], gam, at, fl, &gv)
+            g[k] = <floating>((w * sc) * gv)
+    return bad
+
+
+def run_focal_f64(int op, bint logits, int reduction,
+                  const double[:, :] x, const double[:, :] y, const double[:, :] w,
+                  const double[:, :] pw, double[::1] loss_out, double[::1] grad_out,
+                  double[::1] hess_out, double label_smoothing, double lo, double hi,
+                  double floor, int n_threads, double gamma, double alpha):
+    """run_f64 with focal gamma >= 0 and alpha in [0, 1] (< 0: None); not both default."""
+    return _entry(op, logits, reduction, x, y, w, pw, loss_out, grad_out, hess_out,
+                  label_smoothing, lo, hi, floor, n_threads, gamma, alpha)
+
+
+def run_focal_f32(int op, bint logits, int reduction,
+                  const float[:, :] x, const float[:, :] y, const float[:, :] w,
+                  const float[:, :] pw, float[::1] loss_out, float[::1] grad_out,
+                  float[::1] hess_out, double label_smoothing, double lo, double hi,
+                  double floor, int n_threads, double gamma, double alpha):
+    """run_f32 with focal options (math in float64, outputs rounded once to float32)."""
+    return _entry(op, logits, reduction, x, y, w, pw, loss_out, grad_out, hess_out,
+                  label_smoothing, lo, hi, floor, n_threads, gamma, alpha)
 
 
 cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) noexcept nogil:
@@ -446,7 +556,8 @@ cdef object _entry(int op, bint logits, int reduction,
                    const floating[:, :] x, const floating[:, :] y,
                    const floating[:, :] w, const floating[:, :] pw,
                    floating[::1] loss_out, floating[::1] grad_out, floating[::1] hess_out,
-                   double label_smoothing, double lo, double hi, double floor, int n_threads):
+                   double label_smoothing, double lo, double hi, double floor, int n_threads,
+                   double gamma=0.0, double alpha=-1.0):
     cdef Job j
     cdef double total = 0.0, wsum, value
     cdef Py_ssize_t bad_index = -1, n = x.shape[0] * x.shape[1], rows, cols, isz
@@ -469,6 +580,9 @@ cdef object _entry(int op, bint logits, int reduction,
     j.hi = hi
     j.floor = floor
     j.scale = 1.0
+    j.focal = gamma != 0.0 or alpha >= 0.0
+    j.gamma = gamma
+    j.alpha = alpha
     j.loss_out = j.grad_out = j.hess_out = NULL
     j.partial = NULL
     j.bad = NULL
