@@ -32,9 +32,12 @@ from setuptools import Extension, setup
 # lets GCC if-convert the selects of cbce_math.h on AVX2 (without it the loops stay scalar; it
 # only gives up FP exception flags, which cbce never reads). The inline params let the whole
 # per-element math inline into each loop (GCC's default unit-growth limit stops it halfway and
-# the loop then stays scalar). Never -ffast-math: -ffinite-math-only folds NaN tests away.
+# the loop then stays scalar; max-inline-insns-single: the focal closed forms of issue 9 exceed
+# GCC's default 200 and ran 10x slower as calls). Never -ffast-math: -ffinite-math-only folds NaN
+# tests away.
 BASE_COMPILE_ARGS = ["-O3", "-fno-math-errno", "-fno-trapping-math",
-                     "--param", "inline-unit-growth=1000", "--param", "large-function-growth=1000"]
+                     "--param", "inline-unit-growth=1000", "--param", "large-function-growth=1000",
+                     "--param", "max-inline-insns-single=1000"]
 
 
 def _env_flag(name):
@@ -110,7 +113,8 @@ extensions = [
     Extension(
         f"cbce._kernels{suffix}",
         [f"src/_kernels{suffix}.pyx"],
-        depends=["src/_kernels_impl.pxi", "cbce/_elementwise.pxd", "cbce/include/cbce_math.h"],
+        depends=["src/_kernels_impl.pxi", "src/_multiclass_impl.pxi", "cbce/_elementwise.pxd",
+                 "cbce/include/cbce_math.h"],
         include_dirs=[np.get_include(), os.path.join("cbce", "include")],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CBCE_OPENMP", "1" if omp is not None else "0"),

@@ -3,6 +3,8 @@
     loss = cbce.bce(y_true, y_pred)                                  # probabilities
     loss, grad = cbce.bce_loss_and_grad(y_true, logits, from_logits=True)
     grad, hess = cbce.bce_grad_hess(y_true, logits)
+    loss = cbce.bce(y_true, logits, from_logits=True, gamma=2.0, alpha=0.25)   # focal
+    loss, grad = cbce.cross_entropy_loss_and_grad(labels, logits_nc)  # softmax, C classes
 
 Cython + OpenMP kernels: loss and gradient in one pass, float32 and float64, any shape and
 strides, deterministic reductions. See README.md for the semantics of every option.
@@ -23,6 +25,8 @@ except ImportError as exc:  # pragma: no cover - only reached from an unbuilt so
 
 from cbce._api import bce, bce_grad, bce_grad_hess, bce_loss_and_grad
 from cbce._config import show_config
+from cbce._multiclass import cross_entropy, cross_entropy_grad, cross_entropy_loss_and_grad
 
 __version__ = "0.1.0"
-__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "show_config", "__version__"]
+__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "cross_entropy",
+           "cross_entropy_grad", "cross_entropy_loss_and_grad", "show_config", "__version__"]
