@@ -96,12 +96,14 @@ def softmax_row(x, t, cw=None):
         cw = [mpf(1)] * C if cw is None else [mpf(v) for v in cw]
         a = [cw[c] * mpf(t[c]) for c in range(C)]
         m = max(mpf(v) for v in x)
+        top = [mpf(v) for v in x].index(m)
         e = [mp.exp(mpf(v) - m) if v != float("-inf") else mpf(0) for v in x]
-        S = mp.fsum(e)
+        # log S = log1p(S - 1), S - 1 summed without the top term: 1 + e^-709 is 1 at 50 digits.
+        log_s = mp.log1p(mp.fsum(e[c] for c in range(C) if c != top))
         W = mp.fsum(a)
         # -log p_c = (m - x_c) + log S; a zero target weight on a -inf logit contributes 0.
-        loss = mp.fsum(a[c] * ((m - mpf(x[c])) + mp.log(S)) for c in range(C) if a[c] != 0)
-        p = [v / S for v in e]
+        loss = mp.fsum(a[c] * ((m - mpf(x[c])) + log_s) for c in range(C) if a[c] != 0)
+        p = [v / mp.exp(log_s) for v in e]
         grad = [W * p[c] - a[c] for c in range(C)]
         scale = [abs(W) * p[c] + abs(a[c]) for c in range(C)]
         return loss, grad, scale
