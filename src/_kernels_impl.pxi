@@ -448,7 +448,7 @@ cdef object _entry(int op, bint logits, int reduction,
                    floating[::1] loss_out, floating[::1] grad_out, floating[::1] hess_out,
                    double label_smoothing, double lo, double hi, double floor, int n_threads):
     cdef Job j
-    cdef double total = 0.0, wsum, value
+    cdef double value
     cdef Py_ssize_t bad_index = -1, n = x.shape[0] * x.shape[1], rows, cols, isz
     cdef floating tag = 0
     cdef const floating* one
@@ -497,37 +497,46 @@ cdef object _entry(int op, bint logits, int reduction,
         j.grad_out = <char*>&grad_out[0]
     if hess_out is not None:
         j.hess_out = <char*>&hess_out[0]
-    # An input that is an output too (in-place gradient: the facade allows only the exact same
-    # view) is read through a tile, so the vectorized loop never reads what it just wrote.
-    _tile_if_output(&j.x, &j)
-    _tile_if_output(&j.y, &j)
-    _tile_if_output(&j.w, &j)
-    _tile_if_output(&j.pw, &j)
-
     with nogil:
-        # The divisor of "weighted_mean" is sum(w broadcast to x.shape), summed like the loss
-        # (Note B); it is needed before the pass because it scales the gradient.
-        wsum = <double>n
-        if reduction == RED_WEIGHTED_MEAN and has_w:
-            j.op = OP_WSUM
-            rc = run_job(&j, n_threads, &wsum, &bad_index, tag)
-            j.op = op
-        if reduction == RED_MEAN:
-            j.scale = 1.0 / <double>n
-        elif reduction == RED_WEIGHTED_MEAN:
-            j.scale = 1.0 / wsum
-        if rc == 0:
-            rc = run_job(&j, n_threads, &total, &bad_index, tag)
+        rc = run_reduced(&j, reduction, n_threads, has_w, &value, &bad_index, tag)
     if rc != 0:
         raise MemoryError()
-
-    if reduction == RED_MEAN:
-        value = total / <double>n
-    elif reduction == RED_WEIGHTED_MEAN:
-        value = total / wsum
-    else:
-        value = total
     return value, bad_index
+
+
+cdef int run_reduced(Job* j, int reduction, int n_threads, bint has_w, double* value,
+                     Py_ssize_t* bad_index, floating tag) noexcept nogil:
+    """Run job j with its reduction: the weighted_mean divisor first, then the pass. value gets
+    the reduced loss. Returns 0, or -1 if out of memory. Shared by the Python entry points and
+    the C API."""
+    cdef double total = 0.0, wsum = <double>j.n
+    cdef int rc = 0, op = j.op
+    # An input that is an output too (in-place gradient: the facade and the C API allow only
+    # the exact same array) is read through a tile, so the vectorized loop never reads what it
+    # just wrote.
+    _tile_if_output(&j.x, j)
+    _tile_if_output(&j.y, j)
+    _tile_if_output(&j.w, j)
+    _tile_if_output(&j.pw, j)
+    # The divisor of "weighted_mean" is sum(w broadcast to x.shape), summed like the loss
+    # (Note B); it is needed before the pass because it scales the gradient.
+    if reduction == RED_WEIGHTED_MEAN and has_w:
+        j.op = OP_WSUM
+        rc = run_job(j, n_threads, &wsum, bad_index, tag)
+        j.op = op
+    if reduction == RED_MEAN:
+        j.scale = 1.0 / <double>j.n
+    elif reduction == RED_WEIGHTED_MEAN:
+        j.scale = 1.0 / wsum
+    if rc == 0:
+        rc = run_job(j, n_threads, &total, bad_index, tag)
+    if reduction == RED_MEAN:
+        value[0] = total / <double>j.n
+    elif reduction == RED_WEIGHTED_MEAN:
+        value[0] = total / wsum
+    else:
+        value[0] = total
+    return rc
 
 
 def run_f64(int op, bint logits, int reduction,
@@ -608,3 +617,168 @@ def math_eval(str name, const double[::1] x, double[::1] out):
     else:
         raise ValueError(f"unknown helper {name!r}")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The C API (cbce/include/cbce.h): the same jobs over flat pointers, errors as return codes.
+# cbce/__init__.py publishes the selected variant's capsule as cbce._C_API.
+
+from libc.stddef cimport ptrdiff_t
+from cpython.pycapsule cimport PyCapsule_New
+
+cdef extern from "cbce.h":
+    ctypedef struct cbce_options:
+        int from_logits
+        int reduction
+        double label_smoothing
+        double eps
+        int n_threads
+    ctypedef int (*cbce_run_f64_t)(int, const double*, const double*, ptrdiff_t, const double*,
+                                   ptrdiff_t, const double*, ptrdiff_t, const cbce_options*,
+                                   double*, double*, double*, double*, ptrdiff_t*) noexcept nogil
+    ctypedef int (*cbce_run_f32_t)(int, const float*, const float*, ptrdiff_t, const float*,
+                                   ptrdiff_t, const float*, ptrdiff_t, const cbce_options*,
+                                   double*, float*, float*, float*, ptrdiff_t*) noexcept nogil
+    ctypedef struct cbce_api_table:
+        unsigned int abi_version
+        unsigned int table_size
+        const char* version
+        const char* kernel_variant
+        cbce_run_f64_t run_f64
+        cbce_run_f32_t run_f32
+    int CBCE_ABI_VERSION
+    int CBCE_OK, CBCE_ERR_ARGUMENT, CBCE_ERR_Y_TRUE, CBCE_ERR_Y_PRED, CBCE_ERR_MEMORY
+
+
+cdef int _capi_run(int op, const floating* y, const floating* x, Py_ssize_t n,
+                   const floating* w, Py_ssize_t sw, const floating* pw, Py_ssize_t spw,
+                   const cbce_options* options, double* loss, floating* loss_out,
+                   floating* grad_out, floating* hess_out, Py_ssize_t* bad_index) noexcept nogil:
+    """Validate like the facade (as return codes), build the job, run it."""
+    cdef Job j
+    cdef cbce_options o
+    cdef Py_ssize_t bad = -1, isz = sizeof(floating)
+    cdef double value = 0.0, ls, eps
+    cdef floating tag = 0
+    cdef floating yv
+    cdef const floating* one
+    cdef bint logits
+    cdef int rc
+    if floating is float:
+        one = <const floating*>&_ONE_F
+    else:
+        one = <const floating*>&_ONE_D
+    if options == NULL:
+        o.from_logits = 0
+        o.reduction = RED_MEAN
+        o.label_smoothing = 0.0
+        o.eps = 0.0
+        o.n_threads = 0
+    else:
+        o = options[0]
+    if bad_index != NULL:
+        bad_index[0] = -1
+    ls = o.label_smoothing
+    logits = op == OP_GRAD_HESS or o.from_logits != 0
+    eps = 0.0 if op == OP_GRAD_HESS else o.eps
+    if (n < 0 or op < OP_LOSS or op > OP_GRAD_HESS or o.reduction < RED_NONE
+            or o.reduction > RED_WEIGHTED_MEAN or not (ls >= 0.0 and ls <= 1.0)
+            or (eps != 0.0 and (logits or not (eps > 0.0 and eps < 0.5)))):
+        return CBCE_ERR_ARGUMENT
+    if n > 0 and (y == NULL or x == NULL):
+        return CBCE_ERR_ARGUMENT
+    if (op != OP_LOSS and grad_out == NULL) or (op == OP_GRAD_HESS and hess_out == NULL):
+        return CBCE_ERR_ARGUMENT
+    if n == 0:
+        if loss != NULL:
+            loss[0] = NAN if o.reduction == RED_MEAN or o.reduction == RED_WEIGHTED_MEAN else 0.0
+        return CBCE_OK
+
+    j.op = op
+    j.logits = logits
+    j.n = n
+    j.cols = n
+    j.keep = 1.0 - ls
+    j.add = 0.5 * ls
+    # Clip bounds in the input's type, as the facade (and np.clip(p, eps, 1 - eps)) does.
+    if eps == 0.0:
+        j.lo = 0.0
+        j.hi = 1.0
+    elif floating is float:
+        j.lo = <float>eps
+        j.hi = <float>(<float>1.0 - <float>eps)
+    else:
+        j.lo = eps
+        j.hi = 1.0 - eps
+    j.floor = <double><float>1e-12          # PyTorch's EPSILON, a float32 constant
+    j.scale = 1.0
+    j.partial = NULL
+    j.bad = NULL
+    j.x = _operand2d(<const char*>x, 0, isz, 1, n, isz)
+    j.y = _operand2d(<const char*>y, 0, isz, 1, n, isz)
+    if w == NULL:
+        j.w = _operand2d(<const char*>one, 0, 0, 1, n, isz)
+    else:
+        j.w = _operand2d(<const char*>w, 0, sw * isz, 1, n, isz)
+    if pw == NULL:
+        j.pw = _operand2d(<const char*>one, 0, 0, 1, n, isz)
+    else:
+        j.pw = _operand2d(<const char*>pw, 0, spw * isz, 1, n, isz)
+    j.loss_out = <char*>loss_out if op == OP_LOSS or op == OP_LOSS_GRAD else NULL
+    j.grad_out = <char*>grad_out
+    j.hess_out = <char*>hess_out
+
+    if (<const void*>grad_out == <const void*>x or <const void*>grad_out == <const void*>y
+            or <const void*>hess_out == <const void*>x or <const void*>hess_out == <const void*>y):
+        # In place: check every value before the first write, so an error leaves inputs intact.
+        j.op = OP_CHECK
+        rc = run_job(&j, o.n_threads, &value, &bad, tag)
+        j.op = op
+        if rc != 0:
+            return CBCE_ERR_MEMORY
+    if bad < 0:
+        if run_reduced(&j, o.reduction, o.n_threads, w != NULL, &value, &bad, tag) != 0:
+            return CBCE_ERR_MEMORY
+    if bad >= 0:
+        if bad_index != NULL:
+            bad_index[0] = bad
+        yv = y[bad]
+        return CBCE_ERR_Y_TRUE if not (yv >= 0.0 and yv <= 1.0) else CBCE_ERR_Y_PRED
+    if loss != NULL:
+        loss[0] = value
+    return CBCE_OK
+
+
+cdef int capi_run_f64(int op, const double* y, const double* x, ptrdiff_t n, const double* w,
+                      ptrdiff_t sw, const double* pw, ptrdiff_t spw, const cbce_options* options,
+                      double* loss, double* loss_out, double* grad_out, double* hess_out,
+                      ptrdiff_t* bad_index) noexcept nogil:
+    return _capi_run(op, y, x, n, w, sw, pw, spw, options, loss, loss_out, grad_out, hess_out,
+                     <Py_ssize_t*>bad_index)
+
+
+cdef int capi_run_f32(int op, const float* y, const float* x, ptrdiff_t n, const float* w,
+                      ptrdiff_t sw, const float* pw, ptrdiff_t spw, const cbce_options* options,
+                      double* loss, float* loss_out, float* grad_out, float* hess_out,
+                      ptrdiff_t* bad_index) noexcept nogil:
+    return _capi_run(op, y, x, n, w, sw, pw, spw, options, loss, loss_out, grad_out, hess_out,
+                     <Py_ssize_t*>bad_index)
+
+
+cdef cbce_api_table _api_table
+cdef bytes _api_version = b"unknown"
+_api_table.abi_version = CBCE_ABI_VERSION
+_api_table.table_size = sizeof(cbce_api_table)
+_api_table.version = _api_version
+_api_table.kernel_variant = CBCE_VARIANT
+_api_table.run_f64 = capi_run_f64
+_api_table.run_f32 = capi_run_f32
+_C_API = PyCapsule_New(<void*>&_api_table, b"cbce._C_API", NULL)
+C_ABI_VERSION = CBCE_ABI_VERSION
+
+
+def _set_api_version(str version):
+    """Record cbce.__version__ in the C API table (called once by cbce/__init__.py)."""
+    global _api_version
+    _api_version = version.encode()
+    _api_table.version = _api_version
