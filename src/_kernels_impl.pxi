@@ -782,3 +782,48 @@ def _set_api_version(str version):
     global _api_version
     _api_version = version.encode()
     _api_table.version = _api_version
+
+
+# ---------------------------------------------------------------------------------------------
+# The facade's fast path: C-contiguous y_pred and y_true of the compute dtype, no weights, no
+# caller outputs. It reaches the C API's job through raw data pointers, skipping the typed
+# memoryviews' buffer acquisition (~0.2 us each), which dominates a call on 10 elements.
+
+cimport numpy as cnp
+cnp.import_array()
+
+
+def run_contiguous(int op, bint logits, int reduction, cnp.ndarray x, cnp.ndarray y,
+                   object loss_out, object grad_out, object hess_out, double label_smoothing,
+                   double eps, int n_threads):
+    """(loss, first invalid flat index or -1) for arrays the facade has checked: x, y and the
+    outputs C-contiguous, of one dtype (float32 or float64) and one size."""
+    cdef cbce_options o
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(x), bad = -1
+    cdef double loss = 0.0
+    cdef int rc
+    cdef bint f64 = cnp.PyArray_TYPE(x) == cnp.NPY_DOUBLE
+    cdef void* xp = cnp.PyArray_DATA(x)
+    cdef void* yp = cnp.PyArray_DATA(y)
+    cdef void* lp = NULL if loss_out is None else cnp.PyArray_DATA(<cnp.ndarray>loss_out)
+    cdef void* gp = NULL if grad_out is None else cnp.PyArray_DATA(<cnp.ndarray>grad_out)
+    cdef void* hp = NULL if hess_out is None else cnp.PyArray_DATA(<cnp.ndarray>hess_out)
+    o.from_logits = logits
+    o.reduction = reduction
+    o.label_smoothing = label_smoothing
+    o.eps = eps
+    o.n_threads = n_threads
+    with nogil:
+        if f64:
+            rc = _capi_run(op, <const double*>yp, <const double*>xp, n, <const double*>NULL, 0,
+                           <const double*>NULL, 0, &o, &loss, <double*>lp, <double*>gp,
+                           <double*>hp, &bad)
+        else:
+            rc = _capi_run(op, <const float*>yp, <const float*>xp, n, <const float*>NULL, 0,
+                           <const float*>NULL, 0, &o, &loss, <float*>lp, <float*>gp,
+                           <float*>hp, &bad)
+    if rc == CBCE_ERR_MEMORY:
+        raise MemoryError()
+    if rc == CBCE_ERR_ARGUMENT:
+        raise AssertionError("run_contiguous: arguments the facade should have rejected")
+    return loss, bad
