@@ -2,7 +2,7 @@
 # compiled once per CPU variant (setup.py gives each its -march); cbce/_dispatch.py picks one.
 """Array loops of cbce: blocked, multi-threaded, deterministic passes over strided operands.
 
-Layer 2 of cbce (facade -> entry points -> these loops -> cbce/_elementwise.pxd). The loops
+Layer 2 of cbce (facade -> entry points -> these loops -> cbce/include/cbce_elementwise.h). The loops
 never validate arguments (the facade does) and never hold the GIL.
 
 Design notes
