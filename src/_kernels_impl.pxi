@@ -20,9 +20,10 @@ B. Determinism. The flat index range is cut into fixed blocks of BLOCK elements.
    the pairwise sums keep the error at O(log N) ulp (<= 1e-14 relative vs math.fsum).
 C. Range checks are fused: each block ORs its elements' validity into one flag; only the first
    failing block is walked again, one element at a time, to find the index for the message.
-D. Options are hoisted: one tight loop per (operation, input kind); the switch runs once per
-   block, never per element. Range flags are OR-ed with bitwise operators so the loop stays
-   branch-free.
+D. Options are hoisted: one tight loop per (operation, input kind, type), in C
+   (src/cbce_loops.h) so that each carries `#pragma omp simd` and vectorizes whatever the
+   compiler's heuristics (GCC 13 left two of them scalar, 10x slower); the switch runs once per
+   block, never per element. Range flags are OR-ed with bitwise operators: no branch.
 """
 cimport cython
 from cython cimport floating
@@ -31,9 +32,6 @@ from libc.stdlib cimport malloc, free
 from libc.math cimport NAN
 
 from cbce._elementwise cimport (
-    logit_loss, logit_grad, logit_loss_grad, logit_grad_hess,
-    logit_loss_f, logit_grad_f, logit_loss_grad_f,
-    prob_loss, prob_grad, prob_loss_grad,
     cbce_exp_nonpos, cbce_log, cbce_log1p, cbce_log1p_01, cbce_recip12,
     cbce_exp_nonpos_f, cbce_log1p_01_f, cbce_recip12_f,
 )
@@ -191,117 +189,93 @@ cdef const floating* contiguous(const Operand* o, const Job* j, Py_ssize_t start
     return tile
 
 
+cdef extern from "cbce_loops.h" nogil:
+    # The element loops of one block (src/cbce_loops.h: C, for `#pragma omp simd`).
+    int cbce_logit_loss_f64(Py_ssize_t, const double*, const double*, const double*,
+                            const double*, double, double, double*)
+    int cbce_logit_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                            const double*, double, double, double, double*)
+    int cbce_logit_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                                 const double*, double, double, double, double*, double*)
+    int cbce_logit_grad_hess_f64(Py_ssize_t, const double*, const double*, const double*,
+                                 const double*, double, double, double, double*, double*)
+    int cbce_logit_grad_hess_f32d(Py_ssize_t, const float*, const float*, const float*,
+                                  const float*, double, double, double, float*, float*)
+    int cbce_logit_loss_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+                            float, float, double*)
+    int cbce_logit_grad_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+                            float, float, float, float*)
+    int cbce_logit_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+                                 const float*, float, float, float, double*, float*)
+    int cbce_prob_loss_f64(Py_ssize_t, const double*, const double*, const double*,
+                           const double*, double, double, double, double, double*)
+    int cbce_prob_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                           const double*, double, double, double, double, double, double,
+                           double*)
+    int cbce_prob_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                                const double*, double, double, double, double, double, double,
+                                double*, double*)
+    int cbce_prob_loss_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+                           double, double, double, double, double*)
+    int cbce_prob_grad_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+                           double, double, double, double, double, double, float*)
+    int cbce_prob_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+                                const float*, double, double, double, double, double, double,
+                                double*, float*)
+    int cbce_check_f64(Py_ssize_t, const double*, const double*, int)
+    int cbce_check_f32(Py_ssize_t, const float*, const float*, int)
+
+
 cdef int math_loop(const Job* j, const floating* X, const floating* Y, const floating* W,
                    const floating* P, Py_ssize_t n, Py_ssize_t start, double* buf) noexcept nogil:
-    """The per-element math of one block over contiguous inputs. Returns 1 if one is invalid."""
+    """The per-element math of one block over contiguous inputs (Note D): one C loop per
+    (operation, input kind, type). Returns 1 if an element is invalid."""
     cdef floating* g = <floating*>j.grad_out + start
     cdef floating* h = <floating*>j.hess_out + start
     cdef double keep = j.keep, add = j.add, lo = j.lo, hi = j.hi, fl = j.floor, sc = j.scale
-    cdef double x, yr, w, gv, hv
     cdef Py_ssize_t k
-    cdef int bad = 0
     cdef int op = j.op
 
     if op == OP_WSUM:
         for k in range(n):
             buf[k] = W[k]
         return 0
+    if op == OP_CHECK:
+        if floating is double:
+            return cbce_check_f64(n, X, Y, not j.logits)
+        else:
+            return cbce_check_f32(n, X, Y, not j.logits)
 
-    if floating is float:
-        if j.logits and op != OP_GRAD_HESS and op != OP_CHECK:
-            return math_loop_logits_f32(j, X, Y, W, P, n, start, buf)
-
-    if j.logits:
+    if floating is double:
+        if j.logits:
+            if op == OP_LOSS:
+                return cbce_logit_loss_f64(n, X, Y, W, P, keep, add, buf)
+            if op == OP_GRAD:
+                return cbce_logit_grad_f64(n, X, Y, W, P, keep, add, sc, g)
+            if op == OP_LOSS_GRAD:
+                return cbce_logit_loss_grad_f64(n, X, Y, W, P, keep, add, sc, buf, g)
+            return cbce_logit_grad_hess_f64(n, X, Y, W, P, keep, add, sc, g, h)
         if op == OP_LOSS:
-            for k in range(n):
-                yr = Y[k]
-                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-                buf[k] = W[k] * logit_loss(X[k], yr * keep + add, P[k])
-        elif op == OP_GRAD:
-            for k in range(n):
-                yr = Y[k]
-                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-                g[k] = <floating>((W[k] * sc) * logit_grad(X[k], yr * keep + add, P[k]))
-        elif op == OP_LOSS_GRAD:
-            for k in range(n):
-                yr = Y[k]
-                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-                w = W[k]
-                buf[k] = w * logit_loss_grad(X[k], yr * keep + add, P[k], &gv)
-                g[k] = <floating>((w * sc) * gv)
-        elif op == OP_GRAD_HESS:
-            for k in range(n):
-                yr = Y[k]
-                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-                w = W[k] * sc
-                gv = logit_grad_hess(X[k], yr * keep + add, P[k], &hv)
-                g[k] = <floating>(w * gv)
-                h[k] = <floating>(w * hv)
-        else:  # OP_CHECK
-            for k in range(n):
-                yr = Y[k]
-                bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-        return bad
-
-    # From probabilities: x must lie in [0, 1] too, then is clipped to [lo, hi].
-    if op == OP_LOSS:
-        for k in range(n):
-            yr = Y[k]
-            x = X[k]
-            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
-            x = lo if x < lo else (hi if x > hi else x)
-            buf[k] = W[k] * prob_loss(x, yr * keep + add, P[k])
-    elif op == OP_GRAD:
-        for k in range(n):
-            yr = Y[k]
-            x = X[k]
-            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
-            x = lo if x < lo else (hi if x > hi else x)
-            g[k] = <floating>((W[k] * sc) * prob_grad(x, yr * keep + add, P[k], fl))
-    elif op == OP_LOSS_GRAD:
-        for k in range(n):
-            yr = Y[k]
-            x = X[k]
-            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
-            x = lo if x < lo else (hi if x > hi else x)
-            w = W[k]
-            buf[k] = w * prob_loss_grad(x, yr * keep + add, P[k], fl, &gv)
-            g[k] = <floating>((w * sc) * gv)
-    else:  # OP_CHECK
-        for k in range(n):
-            yr = Y[k]
-            x = X[k]
-            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr) | (x < 0.0) | (x > 1.0) | (x != x)
-    return bad
-
-
-cdef int math_loop_logits_f32(const Job* j, const float* X, const float* Y, const float* W,
-                              const float* P, Py_ssize_t n, Py_ssize_t start,
-                              double* buf) noexcept nogil:
-    """float32 logits in float arithmetic (cbce/_elementwise.pxd, Note C): loss, grad, both."""
-    cdef float* g = <float*>j.grad_out + start
-    cdef float keep = <float>j.keep, add = <float>j.add, sc = <float>j.scale
-    cdef float yr, w, gv
-    cdef Py_ssize_t k
-    cdef int bad = 0
-    if j.op == OP_LOSS:
-        for k in range(n):
-            yr = Y[k]
-            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-            buf[k] = W[k] * logit_loss_f(X[k], yr * keep + add, P[k])
-    elif j.op == OP_GRAD:
-        for k in range(n):
-            yr = Y[k]
-            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-            g[k] = (W[k] * sc) * logit_grad_f(X[k], yr * keep + add, P[k])
-    else:  # OP_LOSS_GRAD
-        for k in range(n):
-            yr = Y[k]
-            bad |= (yr < 0.0) | (yr > 1.0) | (yr != yr)
-            w = W[k]
-            buf[k] = w * logit_loss_grad_f(X[k], yr * keep + add, P[k], &gv)
-            g[k] = (w * sc) * gv
-    return bad
+            return cbce_prob_loss_f64(n, X, Y, W, P, keep, add, lo, hi, buf)
+        if op == OP_GRAD:
+            return cbce_prob_grad_f64(n, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
+        return cbce_prob_loss_grad_f64(n, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
+    else:
+        # float32 logits in float arithmetic, except the hessian (cbce_elementwise.h, note C).
+        if j.logits:
+            if op == OP_LOSS:
+                return cbce_logit_loss_f32(n, X, Y, W, P, <float>keep, <float>add, buf)
+            if op == OP_GRAD:
+                return cbce_logit_grad_f32(n, X, Y, W, P, <float>keep, <float>add, <float>sc, g)
+            if op == OP_LOSS_GRAD:
+                return cbce_logit_loss_grad_f32(n, X, Y, W, P, <float>keep, <float>add,
+                                                <float>sc, buf, g)
+            return cbce_logit_grad_hess_f32d(n, X, Y, W, P, keep, add, sc, g, h)
+        if op == OP_LOSS:
+            return cbce_prob_loss_f32(n, X, Y, W, P, keep, add, lo, hi, buf)
+        if op == OP_GRAD:
+            return cbce_prob_grad_f32(n, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
+        return cbce_prob_loss_grad_f32(n, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
 
 
 cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) noexcept nogil:

@@ -34,7 +34,8 @@
 /* Note B: 0 * inf must be 0 here (infinite logit, coefficient 0), not nan. */
 static CBCE_INLINE double cbce_term(double coef, double value)
 {
-    return coef != 0.0 ? coef * value : 0.0;
+    double t = coef * value;          /* computed first: selects of ready values if-convert */
+    return coef != 0.0 ? t : 0.0;     /* everywhere (GCC 13 gave up on conditional math) */
 }
 
 /* max(v, 0) as one select; NaN gives 0, and log1p(e) carries the NaN instead. */
@@ -52,8 +53,9 @@ static CBCE_INLINE double cbce_logit_grad(double x, double y, double pw)
 {
     double e = cbce_exp_nonpos(-fabs(x));
     double r = cbce_recip12(1.0 + e);                   /* sigma(|x|) */
-    double sig_pos = x >= 0.0 ? r : e * r;              /* sigma(x) */
-    double sig_neg = x >= 0.0 ? e * r : r;              /* sigma(-x) */
+    double er = e * r;                                  /* sigma(-|x|) */
+    double sig_pos = x >= 0.0 ? r : er;                 /* sigma(x) */
+    double sig_neg = x >= 0.0 ? er : r;                 /* sigma(-x) */
     return (1.0 - y) * sig_pos - pw * y * sig_neg;
 }
 
@@ -62,8 +64,9 @@ static CBCE_INLINE double cbce_logit_loss_grad(double x, double y, double pw, do
     double e = cbce_exp_nonpos(-fabs(x));
     double lp = cbce_log1p_01(e);
     double r = cbce_recip12(1.0 + e);
-    double sig_pos = x >= 0.0 ? r : e * r;
-    double sig_neg = x >= 0.0 ? e * r : r;
+    double er = e * r;
+    double sig_pos = x >= 0.0 ? r : er;
+    double sig_neg = x >= 0.0 ? er : r;
     *grad = (1.0 - y) * sig_pos - pw * y * sig_neg;
     return cbce_term(1.0 - y, cbce_pos(x) + lp) + cbce_term(pw * y, cbce_pos(-x) + lp);
 }
@@ -72,8 +75,9 @@ static CBCE_INLINE double cbce_logit_grad_hess(double x, double y, double pw, do
 {
     double e = cbce_exp_nonpos(-fabs(x));
     double r = cbce_recip12(1.0 + e);
-    double sig_pos = x >= 0.0 ? r : e * r;
-    double sig_neg = x >= 0.0 ? e * r : r;
+    double er = e * r;
+    double sig_pos = x >= 0.0 ? r : er;
+    double sig_neg = x >= 0.0 ? er : r;
     /* sigma(x)*sigma(-x) = e*r*r: a product, no 1 - sigma cancellation at large |x|. */
     *hess = (pw * y + (1.0 - y)) * (sig_pos * sig_neg);
     return (1.0 - y) * sig_pos - pw * y * sig_neg;
@@ -83,7 +87,8 @@ static CBCE_INLINE double cbce_logit_grad_hess(double x, double y, double pw, do
 
 static CBCE_INLINE float cbce_term_f(float coef, float value)
 {
-    return coef != 0.0f ? coef * value : 0.0f;
+    float t = coef * value;
+    return coef != 0.0f ? t : 0.0f;
 }
 
 static CBCE_INLINE float cbce_pos_f(float v) { return v > 0.0f ? v : 0.0f; }
@@ -98,8 +103,9 @@ static CBCE_INLINE float cbce_logit_grad_f(float x, float y, float pw)
 {
     float e = cbce_exp_nonpos_f(-fabsf(x));
     float r = cbce_recip12_f(1.0f + e);
-    float sig_pos = x >= 0.0f ? r : e * r;
-    float sig_neg = x >= 0.0f ? e * r : r;
+    float er = e * r;
+    float sig_pos = x >= 0.0f ? r : er;
+    float sig_neg = x >= 0.0f ? er : r;
     return (1.0f - y) * sig_pos - pw * y * sig_neg;
 }
 
@@ -108,8 +114,9 @@ static CBCE_INLINE float cbce_logit_loss_grad_f(float x, float y, float pw, floa
     float e = cbce_exp_nonpos_f(-fabsf(x));
     float lp = cbce_log1p_01_f(e);
     float r = cbce_recip12_f(1.0f + e);
-    float sig_pos = x >= 0.0f ? r : e * r;
-    float sig_neg = x >= 0.0f ? e * r : r;
+    float er = e * r;
+    float sig_pos = x >= 0.0f ? r : er;
+    float sig_neg = x >= 0.0f ? er : r;
     *grad = (1.0f - y) * sig_pos - pw * y * sig_neg;
     return cbce_term_f(1.0f - y, cbce_pos_f(x) + lp) + cbce_term_f(pw * y, cbce_pos_f(-x) + lp);
 }

@@ -148,7 +148,8 @@ static CBCE_INLINE double cbce_log(double x)
     const double shift = 0x1.8p52;
     const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
     int64_t sub = x < 0x1p-1022;                                      /* subnormal or 0 */
-    double xs = sub ? x * 0x1p52 : x;
+    double xscaled = x * 0x1p52;
+    double xs = sub ? xscaled : x;
     uint64_t ix = cbce_asuint(xs) + (0x3ff0000000000000ULL - sqrt_half);
     int64_t k = (int64_t)(ix >> 52) - 1023 - (sub ? 52 : 0);
     double m = cbce_asdouble((ix & 0x000fffffffffffffULL) + sqrt_half);  /* [0.707, 1.414) */
@@ -173,8 +174,9 @@ static CBCE_INLINE double cbce_log1p(double t)
        quotient is most of the result (u = 1: it is all of it), so 1/u must be accurate there:
        1/(1+d) = (1-d)(1+d^2) + O(d^4). Above sqrt(2), where log(u) > 0.34, 6% will do: the
        minimax line. */
-    double inv = u < 1.4142135623730951 ? (1.0 - d) * (1.0 + d * d)
-                                        : 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv_lo = (1.0 - d) * (1.0 + d * d);
+    double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv = u < 1.4142135623730951 ? inv_lo : inv_hi;
     return cbce_log(u) + c * inv;
 #endif
 }
@@ -191,9 +193,12 @@ static CBCE_INLINE double cbce_log1p_01(double t)
     double d = u - 1.0;                             /* exact */
     double c = t - d;                               /* u's rounding error, exact */
     int big = u >= 1.4142135623730951;
-    double inv = big ? 1.4117647058823530 - 0.47058823529411764 * u    /* see cbce_log1p */
-                     : (1.0 - d) * (1.0 + d * d);
-    double res = cbce_log_kf(big ? 1.0 : 0.0, big ? 0.5 * u - 1.0 : d) + c * inv;
+    /* Both sides of each select computed first (see cbce_log1p for the two 1/u). */
+    double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv_lo = (1.0 - d) * (1.0 + d * d);
+    double f_hi = 0.5 * u - 1.0;
+    double inv = big ? inv_hi : inv_lo;
+    double res = cbce_log_kf(big ? 1.0 : 0.0, big ? f_hi : d) + c * inv;
     return t != t ? t : res;
 #endif
 }
@@ -263,8 +268,10 @@ static CBCE_INLINE float cbce_log1p_01_f(float t)
     float d = u - 1.0f;                                /* exact */
     float c = t - d;                                   /* u's rounding error, exact */
     int big = u >= 1.41421356f;
-    float inv = big ? 1.4117647f - 0.47058824f * u : (1.0f - d) * (1.0f + d * d);
-    float f = big ? 0.5f * u - 1.0f : d;               /* exact */
+    float inv_hi = 1.4117647f - 0.47058824f * u, inv_lo = (1.0f - d) * (1.0f + d * d);
+    float f_hi = 0.5f * u - 1.0f;                      /* exact */
+    float inv = big ? inv_hi : inv_lo;
+    float f = big ? f_hi : d;
     float kd = big ? 1.0f : 0.0f;
     float v = 2.0f + f;
     float y = 0.98506150f - 0.23901600f * v;           /* 1/v: 0.0149 */
