@@ -26,8 +26,24 @@ _ENTRY = {_F32: _kernels.run_f32, _F64: _kernels.run_f64}
 
 
 def _numeric(a, name):
-    """`a` as an ndarray of a real numeric dtype (no copy where it already is one)."""
-    arr = a if type(a) is np.ndarray else np.asarray(a)
+    """`a` as an ndarray of a real numeric dtype, without a copy where the memory allows it.
+
+    ndarrays pass as they are (subclasses as base-class views); other DLPack producers (PyTorch
+    and JAX CPU arrays, ...) are read through np.from_dlpack, which shares their memory and
+    strides (issue #7); everything else goes through np.asarray: ``__array__`` (pandas Series),
+    the buffer protocol (memoryview, array.array) or a sequence. A producer that cannot export
+    (a tensor that requires grad, a GPU array) falls back to np.asarray, whose error then names
+    the reason.
+    """
+    if type(a) is np.ndarray:
+        arr = a
+    elif not isinstance(a, np.ndarray) and hasattr(type(a), "__dlpack__"):
+        try:
+            arr = np.from_dlpack(a)
+        except (BufferError, RuntimeError, TypeError, ValueError):
+            arr = np.asarray(a)
+    else:
+        arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers (bool, int or float); "
                         f"got an array of dtype {arr.dtype}")
