@@ -23,6 +23,16 @@ except ImportError as exc:  # pragma: no cover - only reached from an unbuilt so
 
 from cbce._api import bce, bce_grad, bce_grad_hess, bce_loss_and_grad
 from cbce._config import show_config
+from cbce import metrics  # noqa: E402  (issue #7: numpy only, cheap)
+
+
+def __getattr__(name):
+    # cbce.torch on first use (issue #7): `import cbce` must not import torch.
+    if name == "torch":
+        import importlib
+
+        return importlib.import_module("cbce.torch")
+    raise AttributeError(f"module 'cbce' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 __all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "show_config", "__version__"]

@@ -10,13 +10,19 @@ Two-column probabilities (``predict_proba`` output) are scored as scikit-learn s
 column by column, in that same single call: with y_true = 1 the kernel's per-element loss is
 -w·pw·log(clip(x)), so the one-hot labels go in as ``pos_weight`` over the (n, 2) array.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from cbce._api import _numeric, bce
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["log_loss"]
 
@@ -219,8 +225,9 @@ def _warn_if_rows_do_not_sum_to_one(p, eps):
                       UserWarning, stacklevel=3)
 
 
-def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None,
-             y_pred=None):
+def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: bool = True,
+             sample_weight: ArrayLike | None = None, labels: ArrayLike | None = None,
+             y_pred: ArrayLike | None = None) -> float:
     r"""Log loss (logistic loss, binary cross-entropy) of binary classification probabilities.
 
     scikit-learn's ``sklearn.metrics.log_loss`` for two classes, computed by cbce's kernel:
@@ -333,7 +340,8 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     elif p.ndim == 2:
         _warn_if_rows_do_not_sum_to_one(p, eps)
 
-    reduction = "sum" if not normalize else ("mean" if w is None else "weighted_mean")
+    reduction: Literal["sum", "mean", "weighted_mean"] = (
+        "sum" if not normalize else ("mean" if w is None else "weighted_mean"))
     try:
         if t2 is None:
             value = bce(t, p, sample_weight=w, eps=eps, reduction=reduction)

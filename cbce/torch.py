@@ -19,7 +19,7 @@ PyTorch raises ``RuntimeError``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import torch
@@ -31,6 +31,8 @@ __all__ = ["BCEWithLogitsLoss", "BCELoss", "binary_cross_entropy_with_logits",
 
 _DTYPES = (torch.float32, torch.float64)
 _REDUCTIONS = ("none", "mean", "sum")
+if TYPE_CHECKING:
+    _Reduction = Literal["none", "mean", "sum"]
 # cbce's argument names -> PyTorch's, for the messages of errors raised by cbce's facade.
 _RENAME = [(re.compile(r"\by_true\b"), "target"), (re.compile(r"\by_pred\b"), "input"),
            (re.compile(r"\bsample_weight\b"), "weight"),
@@ -73,7 +75,7 @@ class _FusedBCE(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, input: torch.Tensor, x: np.ndarray, y: np.ndarray,
                 w: np.ndarray | None, pw: np.ndarray | None, from_logits: bool,
-                reduction: str) -> torch.Tensor:
+                reduction: _Reduction) -> torch.Tensor:
         loss, grad = cbce.bce_loss_and_grad(y, x, from_logits=from_logits, sample_weight=w,
                                             pos_weight=pw, reduction=reduction)
         ctx.save_for_backward(torch.from_numpy(grad))
@@ -99,16 +101,16 @@ class _FusedBCE(torch.autograd.Function):
         return grad, None, None, None, None, None, None
 
 
-def _reduction(reduction: str, size_average: bool | None, reduce: bool | None) -> str:
+def _reduction(reduction: str, size_average: bool | None, reduce: bool | None) -> _Reduction:
     if size_average is not None or reduce is not None:
         reduction = torch.nn._reduction.legacy_get_string(size_average, reduce)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction; use one of "
                          f"{list(_REDUCTIONS)}")
-    return reduction
+    return cast("_Reduction", reduction)
 
 
-def _bce(input: Any, target: Any, weight: Any, pos_weight: Any, reduction: str,
+def _bce(input: Any, target: Any, weight: Any, pos_weight: Any, reduction: _Reduction,
          from_logits: bool) -> torch.Tensor:
     x = _input_array(input)
     y = _other_array(target, "target")
