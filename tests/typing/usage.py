@@ -5,7 +5,8 @@ pins what the stubs promise (reduction="none" -> an array, any other reduction -
 Lines marked `# type: ignore[...]` must stay errors: under --strict, an ignore that is no
 longer needed is itself an error (warn_unused_ignores).
 """
-from typing import TYPE_CHECKING, Literal, assert_type
+import sys
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,7 +15,11 @@ import cbce
 import cbce.metrics
 from cbce.metrics import log_loss
 
-Arr = NDArray[np.float32] | NDArray[np.float64]
+if sys.version_info >= (3, 11):
+    from typing import assert_type
+else:  # mypy depends on typing_extensions
+    from typing_extensions import assert_type
+
 rng = np.random.default_rng(0)
 
 # Logistic regression (README "Logistic regression").
