@@ -23,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - only reached from an unbuilt so
 
 from cbce._api import bce, bce_grad, bce_grad_hess, bce_loss_and_grad
 from cbce._config import show_config
-from cbce import metrics  # noqa: E402  (issue #7: numpy only, cheap)
+from cbce import metrics  # noqa: F401  (issue #7: cbce.metrics needs numpy only)
 
 
 def __getattr__(name):
