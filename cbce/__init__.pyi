@@ -16,7 +16,8 @@ _Float = np.float32 | np.float64
 _FloatArray = NDArray[np.float32] | NDArray[np.float64]
 
 __version__: str
-__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "show_config", "__version__"]
+__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "show_config",
+           "get_include", "__version__"]
 
 @overload
 def bce(y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: bool = ...,
@@ -63,3 +64,4 @@ def bce_grad_hess(y_true: ArrayLike, y_pred: ArrayLike, *, sample_weight: ArrayL
                   grad_out: _FloatArray | None = ..., hess_out: _FloatArray | None = ...
                   ) -> tuple[NDArray[_Float], NDArray[_Float]]: ...
 def show_config(print_: bool = ...) -> dict[str, Any]: ...
+def get_include() -> str: ...

@@ -116,14 +116,17 @@ def test_sdist_contains_every_source(dist_dir):
     git = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True)
     tracked = set(git.stdout.split()) if git.returncode == 0 else set()
     wanted = {n for n in tracked
-              if n.startswith(("src/", "cbce/", "tests/"))
+              if n.startswith(("src/", "cbce/", "tests/", "examples/"))
               or n in ("README.md", "LICENSE", "CHANGELOG.md", "setup.py", "pyproject.toml")}
     assert wanted, "not a git checkout: nothing to compare with"
     assert not wanted - names, f"missing from the sdist: {sorted(wanted - names)}"
-    for pattern in ("src/_kernels.pyx", "src/_kernels_impl.pxi", "cbce/_elementwise.pxd",
-                    "cbce/include/cbce_math.h", "tests/conftest.py", "LICENSE"):
+    for pattern in ("src/_kernels.pyx", "src/_kernels_impl.pxi", "src/cbce_loops.h",
+                    "cbce/_elementwise.pxd", "cbce/capi.pxd", "cbce/include/cbce_math.h",
+                    "examples/c_consumer/cbce_c_consumer.c", "tests/conftest.py", "LICENSE"):
         assert pattern in names
-    assert not {n for n in names if n.endswith((".c", ".so"))} | ({"cbce/_build_info.py"} & names)
+    generated = {n for n in names if n.endswith(".so") or (n.endswith(".c") and
+                                                           not n.startswith("examples/"))}
+    assert not generated | ({"cbce/_build_info.py"} & names)
 
 
 @slow
