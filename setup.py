@@ -32,12 +32,9 @@ from setuptools import Extension, setup
 # lets GCC if-convert the selects of cbce_math.h on AVX2 (without it the loops stay scalar; it
 # only gives up FP exception flags, which cbce never reads). The inline params let the whole
 # per-element math inline into each loop (GCC's default unit-growth limit stops it halfway and
-# the loop then stays scalar; max-inline-insns-single: the focal closed forms of issue 9 exceed
-# GCC's default 200 and ran 10x slower as calls). Never -ffast-math: -ffinite-math-only folds NaN
-# tests away.
+# the loop then stays scalar). Never -ffast-math: -ffinite-math-only folds NaN tests away.
 BASE_COMPILE_ARGS = ["-O3", "-fno-math-errno", "-fno-trapping-math",
-                     "--param", "inline-unit-growth=1000", "--param", "large-function-growth=1000",
-                     "--param", "max-inline-insns-single=1000"]
+                     "--param", "inline-unit-growth=1000", "--param", "large-function-growth=1000"]
 
 
 def _env_flag(name):
@@ -88,7 +85,8 @@ omp = openmp_flags()
 if omp is None:
     warnings.warn("cbce: OpenMP not available (or disabled): building the serial kernels; "
                   "n_threads > 1 will run on one thread.")
-    omp_compile, omp_link = [], []
+    # `#pragma omp simd` (src/cbce_loops.h) needs only -fopenmp-simd, which needs no runtime.
+    omp_compile, omp_link = (["-fopenmp-simd"] if _compiles(["-fopenmp-simd"]) else []), []
 else:
     omp_compile, omp_link = omp
 
@@ -114,8 +112,9 @@ extensions = [
         f"cbce._kernels{suffix}",
         [f"src/_kernels{suffix}.pyx"],
         depends=["src/_kernels_impl.pxi", "src/_multiclass_impl.pxi", "cbce/_elementwise.pxd",
-                 "cbce/include/cbce_math.h"],
-        include_dirs=[np.get_include(), os.path.join("cbce", "include")],
+                 "cbce/include/cbce_math.h", "cbce/include/cbce_elementwise.h",
+                 "cbce/include/cbce.h", "src/cbce_loops.h"],
+        include_dirs=[np.get_include(), os.path.join("cbce", "include"), "src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CBCE_OPENMP", "1" if omp is not None else "0"),
                        ("CBCE_VARIANT", f'"{name}"')],

@@ -47,14 +47,24 @@
 #define CBCE_USE_LIBM 1
 #endif
 
-static inline uint64_t cbce_asuint(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
-static inline double cbce_asdouble(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
+/* Every helper must inline into the element loops, or the loops stay scalar (GCC 13 left a
+   fused loop un-inlined and 10x slower than GCC 12 did): force it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CBCE_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define CBCE_INLINE __forceinline
+#else
+#define CBCE_INLINE inline
+#endif
+
+static CBCE_INLINE uint64_t cbce_asuint(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
+static CBCE_INLINE double cbce_asdouble(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
 
 static const double cbce_ln2_hi = 6.93147180369123816490e-01;   /* fdlibm e_exp.c, e_log.c */
 static const double cbce_ln2_lo = 1.90821492927058770002e-10;
 
 /* 1/u for u in [1, 2]. */
-static inline double cbce_recip12(double u)
+static CBCE_INLINE double cbce_recip12(double u)
 {
 #ifdef CBCE_USE_LIBM
     return 1.0 / u;
@@ -68,7 +78,7 @@ static inline double cbce_recip12(double u)
 }
 
 /* e^x for x <= 0 (callers pass -|x|); NaN in, NaN out. */
-static inline double cbce_exp_nonpos(double x)
+static CBCE_INLINE double cbce_exp_nonpos(double x)
 {
 #ifdef CBCE_USE_LIBM
     return exp(x);
@@ -106,7 +116,7 @@ static inline double cbce_exp_nonpos(double x)
 
 #ifndef CBCE_USE_LIBM
 /* k*ln2 + log(1 + f) for 1 + f in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c, divide-free). */
-static inline double cbce_log_kf(double kd, double f)
+static CBCE_INLINE double cbce_log_kf(double kd, double f)
 {
     const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
                  Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
@@ -130,7 +140,7 @@ static inline double cbce_log_kf(double kd, double f)
 #endif
 
 /* log(x) for x >= 0: log(0) = -inf, NaN propagates (x <= 2^1023; cbce needs x <= 2). */
-static inline double cbce_log(double x)
+static CBCE_INLINE double cbce_log(double x)
 {
 #ifdef CBCE_USE_LIBM
     return log(x);
@@ -138,7 +148,8 @@ static inline double cbce_log(double x)
     const double shift = 0x1.8p52;
     const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
     int64_t sub = x < 0x1p-1022;                                      /* subnormal or 0 */
-    double xs = sub ? x * 0x1p52 : x;
+    double xscaled = x * 0x1p52;
+    double xs = sub ? xscaled : x;
     uint64_t ix = cbce_asuint(xs) + (0x3ff0000000000000ULL - sqrt_half);
     int64_t k = (int64_t)(ix >> 52) - 1023 - (sub ? 52 : 0);
     double m = cbce_asdouble((ix & 0x000fffffffffffffULL) + sqrt_half);  /* [0.707, 1.414) */
@@ -151,7 +162,7 @@ static inline double cbce_log(double x)
 }
 
 /* log(1 + t) for t in [-1, 1]; log1p(-1) = -inf, NaN propagates. */
-static inline double cbce_log1p(double t)
+static CBCE_INLINE double cbce_log1p(double t)
 {
 #ifdef CBCE_USE_LIBM
     return log1p(t);
@@ -163,8 +174,9 @@ static inline double cbce_log1p(double t)
        quotient is most of the result (u = 1: it is all of it), so 1/u must be accurate there:
        1/(1+d) = (1-d)(1+d^2) + O(d^4). Above sqrt(2), where log(u) > 0.34, 6% will do: the
        minimax line. */
-    double inv = u < 1.4142135623730951 ? (1.0 - d) * (1.0 + d * d)
-                                        : 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv_lo = (1.0 - d) * (1.0 + d * d);
+    double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv = u < 1.4142135623730951 ? inv_lo : inv_hi;
     return cbce_log(u) + c * inv;
 #endif
 }
@@ -172,7 +184,7 @@ static inline double cbce_log1p(double t)
 /* log(1 + t) for t in [0, 1] (t = exp(-|x|) in the logit kernels); NaN propagates. The general
    cbce_log1p minus what this range never needs: subnormal and zero arguments, exponent
    extraction (k is 0 or 1). */
-static inline double cbce_log1p_01(double t)
+static CBCE_INLINE double cbce_log1p_01(double t)
 {
 #ifdef CBCE_USE_LIBM
     return log1p(t);
@@ -181,9 +193,12 @@ static inline double cbce_log1p_01(double t)
     double d = u - 1.0;                             /* exact */
     double c = t - d;                               /* u's rounding error, exact */
     int big = u >= 1.4142135623730951;
-    double inv = big ? 1.4117647058823530 - 0.47058823529411764 * u    /* see cbce_log1p */
-                     : (1.0 - d) * (1.0 + d * d);
-    double res = cbce_log_kf(big ? 1.0 : 0.0, big ? 0.5 * u - 1.0 : d) + c * inv;
+    /* Both sides of each select computed first (see cbce_log1p for the two 1/u). */
+    double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv_lo = (1.0 - d) * (1.0 + d * d);
+    double f_hi = 0.5 * u - 1.0;
+    double inv = big ? inv_hi : inv_lo;
+    double res = cbce_log_kf(big ? 1.0 : 0.0, big ? f_hi : d) + c * inv;
     return t != t ? t : res;
 #endif
 }
@@ -197,7 +212,7 @@ static inline double cbce_log1p_01(double t)
 
 /* a*b = p + *err exactly (barring overflow). FMA where the target has it (every AVX2 build);
    else Dekker's product with Veltkamp's split (no FMA instruction exists to contract it into). */
-static inline double cbce_two_prod(double a, double b, double* err)
+static CBCE_INLINE double cbce_two_prod(double a, double b, double* err)
 {
     double p = a * b;
 #if defined(__FMA__) || defined(FP_FAST_FMA)
@@ -214,7 +229,7 @@ static inline double cbce_two_prod(double a, double b, double* err)
 }
 
 /* a + b = s + *err exactly (Knuth's branch-free TwoSum: no ordering of |a|, |b| needed). */
-static inline double cbce_two_sum(double a, double b, double* err)
+static CBCE_INLINE double cbce_two_sum(double a, double b, double* err)
 {
     double s = a + b;
     double bb = s - a;
@@ -225,7 +240,7 @@ static inline double cbce_two_sum(double a, double b, double* err)
 /* log(x) = hi + *lo for x in [0, 2^1023]: hi = k*ln2_hi (exact: ln2_hi has 32 significant bits),
    *lo = log(m) + k*ln2_lo with x = 2^k*m, m in [sqrt(2)/2, sqrt(2)), |*lo| < 0.35. log(0) gives
    hi + lo = -inf; NaN propagates through *lo. Same accuracy as cbce_log for the sum. */
-static inline double cbce_log_split(double x, double* lo)
+static CBCE_INLINE double cbce_log_split(double x, double* lo)
 {
     const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
     const double shift = 0x1.8p52;
@@ -255,10 +270,10 @@ static inline double cbce_log_split(double x, double* lo)
  *  log1pf: fdlibm e_logf.c's Lg1..Lg4 (|error| < 2^-34.24) and its ln2 split.
  * Without AVX2 (CBCE_USE_LIBM) they call libm's expf / log1pf.
  */
-static inline uint32_t cbce_asuint_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
-static inline float cbce_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+static CBCE_INLINE uint32_t cbce_asuint_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static CBCE_INLINE float cbce_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 
-static inline float cbce_recip12_f(float u)
+static CBCE_INLINE float cbce_recip12_f(float u)
 {
 #ifdef CBCE_USE_LIBM
     return 1.0f / u;
@@ -270,7 +285,7 @@ static inline float cbce_recip12_f(float u)
 #endif
 }
 
-static inline float cbce_exp_nonpos_f(float x)
+static CBCE_INLINE float cbce_exp_nonpos_f(float x)
 {
 #ifdef CBCE_USE_LIBM
     return expf(x);
@@ -298,7 +313,7 @@ static inline float cbce_exp_nonpos_f(float x)
 }
 
 /* log(1 + t) for t in [0, 1], float; NaN propagates. */
-static inline float cbce_log1p_01_f(float t)
+static CBCE_INLINE float cbce_log1p_01_f(float t)
 {
 #ifdef CBCE_USE_LIBM
     return log1pf(t);
@@ -310,8 +325,10 @@ static inline float cbce_log1p_01_f(float t)
     float d = u - 1.0f;                                /* exact */
     float c = t - d;                                   /* u's rounding error, exact */
     int big = u >= 1.41421356f;
-    float inv = big ? 1.4117647f - 0.47058824f * u : (1.0f - d) * (1.0f + d * d);
-    float f = big ? 0.5f * u - 1.0f : d;               /* exact */
+    float inv_hi = 1.4117647f - 0.47058824f * u, inv_lo = (1.0f - d) * (1.0f + d * d);
+    float f_hi = 0.5f * u - 1.0f;                      /* exact */
+    float inv = big ? inv_hi : inv_lo;
+    float f = big ? f_hi : d;
     float kd = big ? 1.0f : 0.0f;
     float v = 2.0f + f;
     float y = 0.98506150f - 0.23901600f * v;           /* 1/v: 0.0149 */
