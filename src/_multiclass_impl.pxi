@@ -21,9 +21,10 @@ I. One row. With m = max x_c, e_c = exp(x_c - m), target weights a_c = cw_c*t_c 
    -a*S'/S keeps its digits, as BCE's -sigma(-x) does (W/S - a would round to 0).
    Three sweeps over the row, all in L1: max; exp (stored, one exp per element) and the
    summands; gradient. Memory sees one read of the logits and one write of the gradient.
-J. Sums in a fixed order. GCC does not vectorize a floating-point reduction without
-   -fassociative-math (and must not reorder one: determinism), so the exp sweep writes its
-   summands to tiles and pairwise_sum adds them (8 running sums); the max runs 8 chains.
+J. Sums in a fixed order. The element loops are C with `#pragma omp simd` (src/cbce_softmax.h,
+   as src/cbce_loops.h); none reduces in floating point, which would reorder the sum (and GCC
+   vectorizes none without -fassociative-math): the exp sweep writes its summands to tiles and
+   pairwise_sum adds them (8 running sums). The max is exact in any order.
 K. Blocks of samples: SB = clamp(65536 // C, 16, 2048) samples, fixed by C alone, so the reduced
    loss is bitwise the same for every thread count and layout. Reductions divide by D: "mean"
    PyTorch's (sum over kept targets of cw[y] for indices, the sample count for probabilities),
@@ -37,8 +38,37 @@ M. Few classes (C <= CE_SMALL_C): a row of 10 is too short for vector loops (190
 L. Non-finite logits: -inf (a masked class) gives e = 0 and, with a zero target, no loss term
    (a = 0 contributes 0, not 0*inf); a row with +inf or NaN gives NaN (m - m is added to S').
 """
-from libc.math cimport INFINITY
 from libc.stdint cimport int64_t
+
+cdef extern from "cbce_softmax.h" nogil:
+    # The element loops of Notes I and M (src/cbce_softmax.h: C, for `#pragma omp simd`).
+    double cbce_sm_row_max(Py_ssize_t n, const double* X)
+    long long cbce_sm_row_exp(Py_ssize_t n, const double* X, double m, double* E, double* Et)
+    void cbce_sm_row_targets(Py_ssize_t n, const double* X, const double* Y, const double* cw,
+                             double m, double keep, double add, double* A, double* L)
+    void cbce_sm_row_smooth(Py_ssize_t n, const double* X, const double* cw, double m,
+                            double add, double* L)
+    void cbce_sm_row_grad(Py_ssize_t n, const double* X, const double* E, const double* A,
+                          const double* cw, int64_t t, double keep, double add, double m,
+                          double W, double Sp, double gs, double* G)
+    double cbce_sm_log1p_pos(double s)
+    void cbce_sm_cols_max(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                          double* M)
+    void cbce_sm_cols_exp(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                          const double* M, double* ET, double* SP, double* TI)
+    void cbce_sm_cols_targets(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                              const double* M, const double* cw, double keep, double add,
+                              double* AT, double* WW, double* LT)
+    void cbce_sm_cols_smooth(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                             const double* M, const double* cw, double add, double* LT)
+    void cbce_sm_cols_loss(Py_ssize_t nr, const double* M, const double* WW, const double* LT,
+                           const double* KP, double scale, double* SP, double* TI, double* SW,
+                           double* buf)
+    void cbce_sm_cols_grad(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                           const double* M, const double* AT, const int64_t* T,
+                           const double* cw, double keep, double add, const double* WW,
+                           const double* SP, const double* TI, const double* SW,
+                           const double* KP, double* ET)
 
 cdef enum:
     CE_SB_ELEMENTS = 65536     # Note K: samples per block = clamp(this // C, 16, 2048)
@@ -82,86 +112,37 @@ cdef struct CEJob:
     unsigned char* bad         # per-block validity flags
 
 
-cdef inline double row_max(const double* x, Py_ssize_t n) noexcept nogil:
-    """max x[0:n] in 8 independent chains (Note J); NaN is skipped here and caught by exp."""
-    cdef double s[8]
-    cdef double m
-    cdef Py_ssize_t i = 0, j
-    for j in range(8):
-        s[j] = -INFINITY
-    while i + 8 <= n:
-        for j in range(8):
-            s[j] = x[i + j] if x[i + j] > s[j] else s[j]
-        i += 8
-    m = s[0]
-    for j in range(1, 8):
-        m = s[j] if s[j] > m else m
-    while i < n:
-        m = x[i] if x[i] > m else m
-        i += 1
-    return m
-
-
-cdef inline double _log1p_pos(double s) noexcept nogil:
-    """log(1 + s) for s >= 0 (S' of Note I: up to C - 1); NaN propagates."""
-    return cbce_log1p_01(s) if s <= 1.0 else cbce_log(1.0 + s)
-
-
 cdef double ce_row(const CEJob* j, const double* X, const double* Y, int64_t tgt,
                    double* G, double gs, double* ws) noexcept nogil:
     """Loss of one row (Note I) in double; if G is not NULL, gs * gradient written to G.
     X (and Y for probability targets) are contiguous doubles; ws is 4*C doubles of scratch."""
-    cdef Py_ssize_t C = j.C, c
+    cdef Py_ssize_t C = j.C
     cdef double* E = ws                 # e_c
     cdef double* Et = ws + C            # e_c, 0 at the maxima
     cdef double* A = ws + 2 * C         # a_c (probability targets)
     cdef double* L = ws + 3 * C         # a_c*(m - x_c)
     cdef const double* cw = j.cw
     cdef double keep = j.keep, add = j.add
-    cdef double m = row_max(X, C)
-    cdef double e, xc, a, W, lt, Sp, logS, inv, at, v
-    cdef long long ties = 0
-    cdef bint top
-
-    for c in range(C):
-        xc = X[c]
-        e = cbce_exp_nonpos(xc - m)      # xc - m <= 0; -inf gives 0, NaN propagates
-        top = xc == m
-        E[c] = e
-        Et[c] = 0.0 if top else e
-        ties += top
-    Sp = pairwise_sum(Et, C) + <double>(ties - 1) + (m - m)   # (m - m): NaN for m = +inf
-    logS = _log1p_pos(Sp)
-
+    cdef double m = cbce_sm_row_max(C, X)
+    cdef long long ties = cbce_sm_row_exp(C, X, m, E, Et)
+    cdef double W, lt, at
+    cdef double Sp = pairwise_sum(Et, C) + <double>(ties - 1) + (m - m)   # NaN for m = +inf
+    cdef double logS = cbce_sm_log1p_pos(Sp)
     if j.indices:
         at = cw[tgt] * keep             # the target's own weight (a_t - cw_t*add)
         W = at + add * j.cwsum
         lt = 0.0 if at == 0.0 else at * (m - X[tgt])
         if add != 0.0:
-            for c in range(C):
-                a = cw[c] * add
-                L[c] = 0.0 if a == 0.0 else a * (m - X[c])
+            cbce_sm_row_smooth(C, X, cw, m, add, L)
             lt = lt + pairwise_sum(L, C)
+        if G != NULL:
+            cbce_sm_row_grad(C, X, E, NULL, cw, tgt, keep, add, m, W, Sp, gs, G)
     else:
-        for c in range(C):
-            a = cw[c] * (Y[c] * keep + add)
-            A[c] = a
-            L[c] = 0.0 if a == 0.0 else a * (m - X[c])
+        cbce_sm_row_targets(C, X, Y, cw, m, keep, add, A, L)
         W = pairwise_sum(A, C)
         lt = pairwise_sum(L, C)
-
-    if G != NULL:
-        inv = 1.0 / (1.0 + Sp)
-        if j.indices:
-            for c in range(C):
-                a = cw[c] * (add + (keep if c == tgt else 0.0))
-                v = ((W - a) - a * Sp) * inv if X[c] == m else W * E[c] * inv - a
-                G[c] = gs * v
-        else:
-            for c in range(C):
-                a = A[c]
-                v = ((W - a) - a * Sp) * inv if X[c] == m else W * E[c] * inv - a
-                G[c] = gs * v
+        if G != NULL:
+            cbce_sm_row_grad(C, X, E, A, cw, 0, keep, add, m, W, Sp, gs, G)
     return W * logS + lt
 
 
@@ -277,9 +258,9 @@ cdef int ce_block_small(const CEJob* j, Py_ssize_t b, void* workspace,
     cdef Py_ssize_t start = b * j.sb, end = start + j.sb, i0, i, c, nr, r, col, rs, cs
     cdef const char* p
     cdef floating* gp
-    cdef double v, e, a, sp, l1, l2, inv, at
+    cdef double v, at
     cdef int64_t tg
-    cdef bint top, kept
+    cdef bint kept
     cdef bint want_grad = j.op == CE_OP_GRAD or j.op == CE_OP_LOSS_GRAD
     cdef int bad = 0, rowbad
     if end > j.n:
@@ -313,7 +294,7 @@ cdef int ce_block_small(const CEJob* j, Py_ssize_t b, void* workspace,
                 for c in range(C):
                     v = (<const floating*>(p + c * j.ysc))[0]
                     rowbad |= (v < 0.0) | (v > 1.0) | (v != v)
-                    AT[c * R + i] = cw[c] * (v * keep + add)
+                    AT[c * R + i] = v                  # cbce_sm_cols_targets makes it a_c
             KP[i] = 1.0 if kept else 0.0
             bad |= rowbad
             col += 1
@@ -321,24 +302,8 @@ cdef int ce_block_small(const CEJob* j, Py_ssize_t b, void* workspace,
                 col = 0
                 r += 1
 
-        for i in range(nr):
-            M[i] = -INFINITY
-        for c in range(C):
-            for i in range(nr):
-                v = XT[c * R + i]
-                M[i] = v if v > M[i] else M[i]
-        for i in range(nr):
-            SP[i] = 0.0
-            TI[i] = 0.0
-        for c in range(C):
-            for i in range(nr):
-                v = XT[c * R + i]
-                e = cbce_exp_nonpos(v - M[i])
-                top = v == M[i]
-                ET[c * R + i] = e
-                SP[i] = SP[i] + (0.0 if top else e)
-                TI[i] = TI[i] + (1.0 if top else 0.0)
-
+        cbce_sm_cols_max(C, R, nr, XT, M)
+        cbce_sm_cols_exp(C, R, nr, XT, M, ET, SP, TI)
         if j.indices:
             for i in range(nr):
                 tg = T[i]
@@ -346,42 +311,13 @@ cdef int ce_block_small(const CEJob* j, Py_ssize_t b, void* workspace,
                 WW[i] = at + add * cwsum
                 LT[i] = 0.0 if at == 0.0 else at * (M[i] - XT[tg * R + i])
             if add != 0.0:
-                for c in range(C):
-                    a = cw[c] * add
-                    if a != 0.0:
-                        for i in range(nr):
-                            LT[i] = LT[i] + a * (M[i] - XT[c * R + i])
+                cbce_sm_cols_smooth(C, R, nr, XT, M, cw, add, LT)
         else:
-            for i in range(nr):
-                WW[i] = 0.0
-                LT[i] = 0.0
-            for c in range(C):
-                for i in range(nr):
-                    a = AT[c * R + i]
-                    WW[i] = WW[i] + a
-                    LT[i] = LT[i] + (0.0 if a == 0.0 else a * (M[i] - XT[c * R + i]))
-
-        for i in range(nr):
-            sp = SP[i] + (TI[i] - 1.0) + (M[i] - M[i])
-            SP[i] = sp
-            l1 = cbce_log1p_01(sp if sp < 1.0 else 1.0)
-            l2 = cbce_log(1.0 + sp)
-            v = WW[i] * (l1 if sp <= 1.0 else l2) + LT[i]
-            buf[i0 - start + i] = SW[i] * v if KP[i] != 0.0 else 0.0
-            TI[i] = 1.0 / (1.0 + sp)
-            SW[i] = SW[i] * scale
-
+            cbce_sm_cols_targets(C, R, nr, XT, M, cw, keep, add, AT, WW, LT)
+        cbce_sm_cols_loss(nr, M, WW, LT, KP, scale, SP, TI, SW, buf + (i0 - start))
         if want_grad:
-            for c in range(C):
-                for i in range(nr):
-                    if j.indices:
-                        a = cw[c] * (add + (keep if T[i] == c else 0.0))
-                    else:
-                        a = AT[c * R + i]
-                    v = XT[c * R + i]
-                    inv = TI[i]
-                    v = ((WW[i] - a) - a * SP[i]) * inv if v == M[i] else WW[i] * ET[c * R + i] * inv - a
-                    ET[c * R + i] = SW[i] * v if KP[i] != 0.0 else 0.0
+            cbce_sm_cols_grad(C, R, nr, XT, M, NULL if j.indices else AT, T, cw, keep, add,
+                              WW, SP, TI, SW, KP, ET)
             for i in range(nr):                    # store (transposed back)
                 gp = <floating*>(j.grad_out + rs * j.gs0 + cs * j.gs1)
                 for c in range(C):
