@@ -221,8 +221,9 @@ def test_probability_gradients_with_every_option(rng):
     np.testing.assert_array_equal(got_g, want_g)
 
 
-def test_loss_and_grad_computed_together_call_the_core_once_per_chunk(monkeypatch):
-    """dask.compute(loss, grad) runs one core call per chunk (loss and grad of one pass)."""
+@pytest.mark.parametrize("wanted", ["both", "loss", "grad"])
+def test_one_core_call_per_chunk(monkeypatch, wanted):
+    """dask.compute(loss, grad), or either alone, runs one core call per chunk."""
     calls, lock = [], threading.Lock()
     original = cd._call
 
@@ -235,8 +236,10 @@ def test_loss_and_grad_computed_together_call_the_core_once_per_chunk(monkeypatc
     y, x = _data(9, True)
     X = da.from_array(x, chunks=CHUNKS)
     loss, grad = cd.bce_loss_and_grad(da.from_array(y, chunks=CHUNKS), X, from_logits=True,
-                                      reduction="sum")
-    dask.compute(loss, grad, scheduler="threads")
+                                      sample_weight=np.linspace(1, 2, SHAPE[1]),
+                                      reduction="weighted_mean")
+    todo = {"both": (loss, grad), "loss": (loss,), "grad": (grad,)}[wanted]
+    dask.compute(*todo, scheduler="threads")
     assert calls == ["loss_grad"] * X.npartitions
 
 
