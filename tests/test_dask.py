@@ -84,16 +84,23 @@ def test_reduced_loss_matches_numpy_path(dtype, from_logits, reduction, weights,
     assert _rel(got.compute(scheduler="threads"), want) <= 1e-14
 
 
+# The SIMD kernel variants compute an element's loss in their vector body or their remainder
+# loop depending on its position in a block, which can change the last bit (FMA contraction):
+# per-element losses of a chunk agree with the whole array's to 1 ulp, not bitwise. Gradients do
+# not show this (checked on the baseline, AVX2 and AVX-512 kernels).
+LOSS_ULPS = 1
+
+
 @pytest.mark.parametrize("from_logits", KINDS)
-def test_none_is_bitwise_the_numpy_path(from_logits, rng):
-    """bce(reduction="none") is, chunk by chunk, exactly cbce.bce's per-element loss."""
+def test_none_is_the_numpy_path(from_logits, rng):
+    """bce(reduction="none") is, chunk by chunk, cbce.bce's per-element loss (to 1 ulp)."""
     y, x = _data(2, from_logits)
     w_np, w_in = _weight("full-dask-misaligned", rng)
     want = cbce.bce(y, x, from_logits=from_logits, sample_weight=w_np, reduction="none")
     got = cd.bce(y, da.from_array(x, chunks=CHUNKS), from_logits=from_logits, sample_weight=w_in,
                  reduction="none")
     assert got.chunks == da.from_array(x, chunks=CHUNKS).chunks
-    np.testing.assert_array_equal(got.compute(), want)
+    _assert_close_ulp(got.compute(), want, LOSS_ULPS, np.float64)
 
 
 # At least 16 x 5 elements per chunk: <= 190 chunks, so that an example takes well under 1 s.
@@ -174,7 +181,7 @@ OPS = ["grad", "loss_and_grad", "grad_hess"]
 @pytest.mark.parametrize("op", OPS)
 def test_float64_gradients_match_numpy_path(op, reduction, weights, rng):
     """float64 gradients/hessians: bitwise the NumPy path's, except weighted_mean with weights
-    (the divisors Σw may differ in their last bit: 4 ulp); losses to 1e-14."""
+    (the divisors Σw may differ in their last bit: 4 ulp); reduced losses to 1e-14."""
     y, x = _data(6, True)
     w_np, w_in = _weight(weights, rng)
     want, got = _both(op, y, x, w_np, da.from_array(y, chunks=CHUNKS),
@@ -183,7 +190,9 @@ def test_float64_gradients_match_numpy_path(op, reduction, weights, rng):
     for k in got:
         if k == "loss" and reduction != "none":
             assert _rel(got[k], want[k]) <= 1e-14
-        elif reduction == "weighted_mean" and w_np is not None and k != "loss":
+        elif k == "loss":
+            _assert_close_ulp(got[k], want[k], LOSS_ULPS, np.float64)
+        elif reduction == "weighted_mean" and w_np is not None:
             _assert_close_ulp(got[k], want[k], 4, np.float64)
         else:
             np.testing.assert_array_equal(got[k], want[k], err_msg=k)
