@@ -47,7 +47,12 @@ import math
 import operator
 
 import numpy as np
-import dask.array as da
+
+try:
+    import dask.array as da
+except ImportError as exc:  # pragma: no cover - only without the optional dependency
+    raise ImportError("cbce.dask needs dask.array: pip install 'cbce[dask]' "
+                      "(or pip install 'dask[array]')") from exc
 
 import cbce
 from cbce import _api

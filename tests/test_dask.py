@@ -322,6 +322,15 @@ def test_import_cbce_imports_no_optional_package():
     assert out.strip() == "[]"
 
 
+def test_without_dask_the_import_error_says_what_to_install():
+    """`import cbce.dask` where dask cannot be imported names the extra to install."""
+    code = ("import sys; sys.modules['dask'] = None\n"
+            "try:\n    import cbce.dask\nexcept ImportError as e:\n    print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=os.sep,
+                         timeout=120, check=True).stdout
+    assert "pip install 'cbce[dask]'" in out
+
+
 def _worker_facts():
     import cbce as c
     return os.environ.get("OMP_NUM_THREADS"), c.__file__
