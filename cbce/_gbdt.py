@@ -16,12 +16,19 @@ acts where σσ < 1e-16, i.e. |margin| > 36.8: it does not change a fit that sta
 LightGBM's binary objective has no floor; its leaves are guarded by min_sum_hessian_in_leaf
 (1e-3) instead. hess_floor=0 turns the floor off.
 """
+from __future__ import annotations
+
+import math
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import cbce
 from cbce import _api
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 # XGBoost's binary:logistic hessian floor (src/objective/regression_loss.h,
 # LogisticRegression::SecondOrderGradient: std::max(predt * (1.0f - predt), eps), eps = 1e-16f;
@@ -29,15 +36,15 @@ from cbce import _api
 HESS_FLOOR = 1e-16
 
 
-def _real(value, name, lo=None):
+def _real(value: Any, name: str, lo: float | None = None) -> float:
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)) \
-            or not np.isfinite(value) or (lo is not None and value < lo):
+            or not math.isfinite(value) or (lo is not None and value < lo):
         bound = "" if lo is None else f" >= {lo}"
         raise ValueError(f"{name} must be a finite real number{bound}; got {value!r}")
     return float(value)
 
 
-def _weight_or_none(w):
+def _weight_or_none(w: ArrayLike | None) -> NDArray[Any] | None:
     """DMatrix.get_weight() returns an empty array when there are no weights."""
     if w is None:
         return None
@@ -45,7 +52,7 @@ def _weight_or_none(w):
     return None if w.size == 0 else w
 
 
-def _labels_like(y, preds):
+def _labels_like(y: ArrayLike, preds: ArrayLike) -> tuple[NDArray[Any], NDArray[Any]]:
     y = np.asarray(y)
     preds = np.asarray(preds)
     if y.shape != preds.shape:
@@ -57,17 +64,17 @@ def _labels_like(y, preds):
     return y, preds
 
 
-def _kwargs_repr(pairs):
+def _kwargs_repr(pairs: list[tuple[str, Any]]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in pairs)
 
 
 class Objective:
     """Gradient and hessian of the BCE of raw margins (one cbce pass), floored (module note)."""
 
-    api = None  # "cbce.<module>.<factory>", for repr
+    api: str = ""  # "cbce.<module>.<factory>", for repr
 
-    def __init__(self, *, pos_weight=None, label_smoothing=0.0, hess_floor=HESS_FLOOR,
-                 n_threads=None):
+    def __init__(self, *, pos_weight: ArrayLike | None = None, label_smoothing: float = 0.0,
+                 hess_floor: float = HESS_FLOOR, n_threads: int | None = None) -> None:
         _api._check_options("none", n_threads, label_smoothing)
         self.pos_weight = pos_weight if pos_weight is None or np.ndim(pos_weight) else \
             _real(pos_weight, "pos_weight")
@@ -75,7 +82,8 @@ class Objective:
         self.hess_floor = _real(hess_floor, "hess_floor", lo=0.0)
         self.n_threads = n_threads
 
-    def grad_hess(self, y_true, margins, sample_weight=None):
+    def grad_hess(self, y_true: ArrayLike, margins: ArrayLike, sample_weight: ArrayLike | None = None
+                  ) -> tuple[NDArray[Any], NDArray[Any]]:
         y, x = _labels_like(y_true, margins)
         w = _weight_or_none(sample_weight)
         grad, hess = cbce.bce_grad_hess(y, x, sample_weight=w, pos_weight=self.pos_weight,
@@ -85,9 +93,9 @@ class Objective:
             self._floor(hess, y, w)
         return grad, hess
 
-    def _floor(self, hess, y, w):
+    def _floor(self, hess: NDArray[Any], y: NDArray[Any], w: NDArray[Any] | None) -> None:
         # floor·w·(pw·y + 1 − y), y smoothed as the kernel smooths it; a scalar when unweighted.
-        lo = self.hess_floor
+        lo: Any = self.hess_floor
         if self.pos_weight is not None:
             ls = self.label_smoothing
             ys = np.asarray(y, dtype=np.float64) * (1.0 - ls) + 0.5 * ls
@@ -96,21 +104,22 @@ class Objective:
             lo = lo * np.asarray(w, dtype=np.float64)
         np.maximum(hess, lo, out=hess, dtype=np.float64, casting="same_kind")
 
-    def _options(self):
+    def _options(self) -> list[tuple[str, Any]]:
         return [("pos_weight", self.pos_weight), ("label_smoothing", self.label_smoothing),
                 ("hess_floor", self.hess_floor), ("n_threads", self.n_threads)]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.api}({_kwargs_repr(self._options())})"
 
 
 class Metric:
     """Log loss Σ w·l / Σ w of margins (from_logits=True) or probabilities."""
 
-    api = None
+    api: str = ""
 
-    def __init__(self, *, from_logits=True, pos_weight=None, label_smoothing=0.0, eps=None,
-                 name="cbce_logloss", n_threads=None):
+    def __init__(self, *, from_logits: bool = True, pos_weight: ArrayLike | None = None,
+                 label_smoothing: float = 0.0, eps: float | None = None,
+                 name: str = "cbce_logloss", n_threads: int | None = None) -> None:
         if not isinstance(from_logits, (bool, np.bool_)):
             raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
         _api._check_options("weighted_mean", n_threads, label_smoothing)
@@ -124,17 +133,18 @@ class Metric:
         self.name = name
         self.n_threads = n_threads
 
-    def value(self, y_true, preds, sample_weight=None):
+    def value(self, y_true: ArrayLike, preds: ArrayLike,
+              sample_weight: ArrayLike | None = None) -> float:
         y, x = _labels_like(y_true, preds)
         return cbce.bce(y, x, from_logits=self.from_logits,
                         sample_weight=_weight_or_none(sample_weight), pos_weight=self.pos_weight,
                         label_smoothing=self.label_smoothing, eps=self.eps,
                         reduction="weighted_mean", n_threads=self.n_threads)
 
-    def _options(self):
+    def _options(self) -> list[tuple[str, Any]]:
         return [("from_logits", self.from_logits), ("pos_weight", self.pos_weight),
                 ("label_smoothing", self.label_smoothing), ("eps", self.eps),
                 ("name", self.name), ("n_threads", self.n_threads)]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.api}({_kwargs_repr(self._options())})"

@@ -42,20 +42,36 @@ E. Threads. n_threads goes to every chunk's core call. With None the core uses O
    distributed.nanny.pre-spawn-environ), so there None means one thread per task and the
    parallelism is dask's. README ("Dask") gives the measured effect.
 """
+from __future__ import annotations
+
 import functools
 import math
 import operator
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 
-try:
-    import dask.array as da
-except ImportError as exc:  # pragma: no cover - only without the optional dependency
-    raise ImportError("cbce.dask needs dask.array: pip install 'cbce[dask]' "
-                      "(or pip install 'dask[array]')") from exc
-
 import cbce
 from cbce import _api
+
+
+def _import_dask_array() -> Any:
+    try:
+        import dask.array
+    except ImportError as exc:
+        raise ImportError("cbce.dask needs dask.array: pip install 'cbce[dask]' "
+                          "(or pip install 'dask[array]')") from exc
+    return dask.array
+
+
+if TYPE_CHECKING:
+    import dask.array as da
+    from numpy.typing import ArrayLike
+
+    _In = Union[ArrayLike, da.Array]
+    _Reduction = Literal["none", "sum", "mean", "weighted_mean"]
+else:
+    da = _import_dask_array()
 
 __all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess"]
 
@@ -247,8 +263,9 @@ def _global_range_error(exc, x, y, opts, block_info):
 # --------------------------------------------------------------------------------------------------
 # Graph
 
-def _build(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoothing, eps,
-           reduction, n_threads):
+def _build(op: str, y_true: Any, y_pred: Any, from_logits: bool, sample_weight: Any,
+           pos_weight: Any, label_smoothing: float, eps: float | None, reduction: str,
+           n_threads: int | None) -> dict[str, Any]:
     """The op's outputs as dask arrays: {"loss": ..., "grad": ..., "hess": ...} as relevant."""
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
@@ -303,24 +320,30 @@ def _build(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smo
 # --------------------------------------------------------------------------------------------------
 # Public API (cbce._api's signatures)
 
-def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-        label_smoothing=0.0, eps=None, reduction="mean", n_threads=None):
+def bce(y_true: _In, y_pred: _In, *, from_logits: bool = False, sample_weight: _In | None = None,
+        pos_weight: _In | None = None, label_smoothing: float = 0.0, eps: float | None = None,
+        reduction: _Reduction = "mean", n_threads: int | None = None) -> da.Array:
     """cbce.bce for dask arrays: a 0-d dask array (reduced) or a dask array of y_pred's chunks
     ("none"). Reduced losses are exact sums of per-chunk partials (module notes A, B)."""
     return _build("loss", y_true, y_pred, from_logits, sample_weight, pos_weight,
                   label_smoothing, eps, reduction, n_threads)["loss"]
 
 
-def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-             label_smoothing=0.0, eps=None, reduction="mean", n_threads=None):
+def bce_grad(y_true: _In, y_pred: _In, *, from_logits: bool = False,
+             sample_weight: _In | None = None, pos_weight: _In | None = None,
+             label_smoothing: float = 0.0, eps: float | None = None,
+             reduction: _Reduction = "mean", n_threads: int | None = None) -> da.Array:
     """cbce.bce_grad for dask arrays: the gradient of the reduced loss, lazily, with y_pred's
     chunks; "mean"/"weighted_mean" scaled by the global divisor (module note C)."""
     return _build("grad", y_true, y_pred, from_logits, sample_weight, pos_weight,
                   label_smoothing, eps, reduction, n_threads)["grad"]
 
 
-def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-                      label_smoothing=0.0, eps=None, reduction="mean", n_threads=None):
+def bce_loss_and_grad(y_true: _In, y_pred: _In, *, from_logits: bool = False,
+                      sample_weight: _In | None = None, pos_weight: _In | None = None,
+                      label_smoothing: float = 0.0, eps: float | None = None,
+                      reduction: _Reduction = "mean",
+                      n_threads: int | None = None) -> tuple[da.Array, da.Array]:
     """(loss, grad) for dask arrays from one core call per chunk; compute them together
     (dask.compute(loss, grad)) for one pass (module note D)."""
     out = _build("loss_grad", y_true, y_pred, from_logits, sample_weight, pos_weight,
@@ -328,8 +351,10 @@ def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, 
     return out["loss"], out["grad"]
 
 
-def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_smoothing=0.0,
-                  reduction="mean", n_threads=None):
+def bce_grad_hess(y_true: _In, y_pred: _In, *, sample_weight: _In | None = None,
+                  pos_weight: _In | None = None, label_smoothing: float = 0.0,
+                  reduction: _Reduction = "mean",
+                  n_threads: int | None = None) -> tuple[da.Array, da.Array]:
     """(grad, hess) of the BCE of logits for dask arrays, one core call per chunk."""
     out = _build("grad_hess", y_true, y_pred, True, sample_weight, pos_weight,
                  label_smoothing, None, reduction, n_threads)

@@ -20,7 +20,16 @@ binary:logistic does. XGBClassifier sets binary:logistic underneath and estimate
 from the labels as the built-in does. Hessian floor: cbce/_gbdt.py (1e-16, XGBoost's own).
 This module does not import xgboost.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from cbce import _gbdt
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    _GradHess = tuple[NDArray[Any], NDArray[Any]]
 
 __all__ = ["objective", "metric", "sklearn_objective", "sklearn_metric"]
 
@@ -28,21 +37,22 @@ __all__ = ["objective", "metric", "sklearn_objective", "sklearn_metric"]
 class _Objective(_gbdt.Objective):
     api = "cbce.xgboost.objective"
 
-    def __call__(self, predt, dtrain):
+    def __call__(self, predt: NDArray[Any], dtrain: Any) -> _GradHess:
         return self.grad_hess(dtrain.get_label(), predt, dtrain.get_weight())
 
 
 class _SklearnObjective(_gbdt.Objective):
     api = "cbce.xgboost.sklearn_objective"
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike,
+                 sample_weight: ArrayLike | None = None) -> _GradHess:
         return self.grad_hess(y_true, y_pred, sample_weight)
 
 
 class _Metric(_gbdt.Metric):
     api = "cbce.xgboost.metric"
 
-    def __call__(self, predt, dmatrix):
+    def __call__(self, predt: NDArray[Any], dmatrix: Any) -> tuple[str, float]:
         return self.name, self.value(dmatrix.get_label(), predt, dmatrix.get_weight())
 
 
@@ -50,14 +60,16 @@ class _SklearnMetric(_gbdt.Metric):
     api = "cbce.xgboost.sklearn_metric"
 
     @property
-    def __name__(self):  # XGBModel names a callable eval_metric by its __name__
+    def __name__(self) -> str:  # XGBModel names a callable eval_metric by its __name__
         return self.name
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
+    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike,
+                 sample_weight: ArrayLike | None = None) -> float:
         return self.value(y_true, y_pred, sample_weight)
 
 
-def objective(*, pos_weight=None, label_smoothing=0.0, hess_floor=_gbdt.HESS_FLOOR, n_threads=None):
+def objective(*, pos_weight: ArrayLike | None = None, label_smoothing: float = 0.0,
+              hess_floor: float = _gbdt.HESS_FLOOR, n_threads: int | None = None) -> _Objective:
     """xgb.train(obj=...): BCE of the margins, grad and hess from one cbce.bce_grad_hess pass.
 
     pos_weight reproduces scale_pos_weight (a number, or an array per sample); label_smoothing
@@ -68,24 +80,27 @@ def objective(*, pos_weight=None, label_smoothing=0.0, hess_floor=_gbdt.HESS_FLO
                       hess_floor=hess_floor, n_threads=n_threads)
 
 
-def sklearn_objective(*, pos_weight=None, label_smoothing=0.0, hess_floor=_gbdt.HESS_FLOOR,
-                      n_threads=None):
+def sklearn_objective(*, pos_weight: ArrayLike | None = None, label_smoothing: float = 0.0,
+                      hess_floor: float = _gbdt.HESS_FLOOR,
+                      n_threads: int | None = None) -> _SklearnObjective:
     """XGBClassifier(objective=...): objective(...) in the wrapper's signature
     obj(y_true, y_pred, sample_weight=None)."""
     return _SklearnObjective(pos_weight=pos_weight, label_smoothing=label_smoothing,
                              hess_floor=hess_floor, n_threads=n_threads)
 
 
-def metric(*, from_logits=True, pos_weight=None, label_smoothing=0.0, eps=None,
-           name="cbce_logloss", n_threads=None):
+def metric(*, from_logits: bool = True, pos_weight: ArrayLike | None = None,
+           label_smoothing: float = 0.0, eps: float | None = None, name: str = "cbce_logloss",
+           n_threads: int | None = None) -> _Metric:
     """xgb.train(custom_metric=...): (name, Σ w·l / Σ w), XGBoost's logloss for margins
     (from_logits=True, with a custom objective) or probabilities (from_logits=False)."""
     return _Metric(from_logits=from_logits, pos_weight=pos_weight,
                    label_smoothing=label_smoothing, eps=eps, name=name, n_threads=n_threads)
 
 
-def sklearn_metric(*, from_logits=True, pos_weight=None, label_smoothing=0.0, eps=None,
-                   name="cbce_logloss", n_threads=None):
+def sklearn_metric(*, from_logits: bool = True, pos_weight: ArrayLike | None = None,
+                   label_smoothing: float = 0.0, eps: float | None = None,
+                   name: str = "cbce_logloss", n_threads: int | None = None) -> _SklearnMetric:
     """XGBClassifier(eval_metric=...): metric(...) as value = f(y_true, y_pred, sample_weight)."""
     return _SklearnMetric(from_logits=from_logits, pos_weight=pos_weight,
                           label_smoothing=label_smoothing, eps=eps, name=name,

@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-xgb = pytest.importorskip("xgboost", reason="xgboost is not installed (pip install xgboost-cpu)")
+try:
+    import xgboost as xgb
+except Exception as exc:  # not installed, or its library cannot load (macOS without libomp)
+    pytest.skip(f"xgboost cannot be imported ({exc}); pip install xgboost-cpu (macOS: xgboost)",
+                allow_module_level=True)
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 
 import cbce.xgboost as cxgb  # noqa: E402
