@@ -1,4 +1,4 @@
-"""scikit-learn's ``log_loss`` for binary problems, on cbce's kernel (issue #7).
+"""scikit-learn's ``log_loss`` for binary and multi-class problems, on cbce's kernel (issue #7).
 
 A drop-in for ``sklearn.metrics.log_loss`` (checked against scikit-learn 1.9): the same signature,
 the same label mapping (scikit-learn's LabelBinarizer: the classes sorted, the larger one
@@ -9,6 +9,12 @@ bad input. Only the validation and the label mapping are done here; the loss is 
 Two-column probabilities (``predict_proba`` output) are scored as scikit-learn scores them,
 column by column, in that same single call: with y_true = 1 the kernel's per-element loss is
 -w·pw·log(clip(x)), so the one-hot labels go in as ``pos_weight`` over the (n, 2) array.
+
+Multi-class input (K > 2 classes or columns) is scored as scikit-learn scores it: the classes
+are LabelBinarizer's (the sorted distinct labels of y_true, or of ``labels``), column k of
+y_proba is class k, K must equal y_proba.shape[1], rows are not renormalised (a warning when
+they do not sum to one). Each sample's loss is -log(clip(P[i, idx_i])), so the kernel gets the
+gathered probabilities of the true classes with y_true = 1 (one ``cbce.bce`` call).
 """
 from __future__ import annotations
 
@@ -31,11 +37,9 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 
 
-def _multiclass_error(k, where):
-    return ValueError(
-        f"cbce.metrics.log_loss handles binary problems only; {where} has {k} classes. "
-        "cbce has no multi-class cross-entropy yet: use sklearn.metrics.log_loss for it."
-    )
+class _NotBinary(Exception):
+    """Raised by the binary label mapping when there are more than two classes: log_loss
+    catches it and scores the problem on the multi-class path."""
 
 
 def _probabilities(y_proba):
@@ -55,11 +59,8 @@ def _probabilities(y_proba):
     eps = float(np.finfo(dtype).eps)
     if dtype != p.dtype or dtype == _F16:
         p = p.astype(_F32 if dtype == _F16 else _F64)
-    if p.ndim == 2:
-        if p.shape[1] == 1:
-            p = p[:, 0]
-        elif p.shape[1] != 2:
-            raise _multiclass_error(p.shape[1], f"y_proba of shape {p.shape}")
+    if p.ndim == 2 and p.shape[1] == 1:
+        p = p[:, 0]
     return p, eps
 
 
@@ -75,8 +76,6 @@ def _labels_1d(y_true):
             raise ValueError("y_true as a 2-D array must be a label indicator matrix of 0s and "
                              f"1s (multioutput targets are not supported); got shape {y.shape} "
                              f"and dtype {y.dtype}")
-        if y.shape[1] != 2:
-            raise _multiclass_error(y.shape[1], f"the indicator matrix y_true of shape {y.shape}")
         return y
     if y.ndim > 2:
         raise ValueError(f"y_true must be 1-D (or a 2-D indicator matrix); got shape {y.shape}")
@@ -89,8 +88,7 @@ def _class_name(c):
 
 def _check_classes(classes, from_labels):
     if classes.size > 2:
-        where = "labels" if from_labels else "y_true"
-        raise _multiclass_error(classes.size, f"{where} (classes {classes.tolist()})")
+        raise _NotBinary
     if classes.size < 2:
         if from_labels:
             raise ValueError(f"The labels array needs to contain at least two labels, "
@@ -215,22 +213,100 @@ def _proba_range_error(p, exc):
     return exc  # pragma: no cover - the kernel rejects nothing else here
 
 
-def _warn_if_rows_do_not_sum_to_one(p, eps):
+def _warn_if_rows_do_not_sum_to_one(p, eps, stacklevel=3):
     # scikit-learn's test: isclose(row sum, 1, rtol=sqrt(eps)) with array-api-extra's default
     # atol=1e-8. min/max of the sums need one temporary, not three.
-    s = p[:, 0] + p[:, 1]
+    s = p[:, 0] + p[:, 1] if p.shape[1] == 2 else p.sum(axis=1)
     tol = 1e-8 + math.sqrt(eps)
     if s.min() < 1 - tol or s.max() > 1 + tol:
         warnings.warn("The y_proba values do not sum to one. Make sure to pass probabilities.",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=stacklevel)
+
+
+def _check_proba_range(p):
+    """scikit-learn's checks of the whole y_proba, made up front on the multi-class path (the
+    kernel sees only the true classes' probabilities there)."""
+    if p.size == 0:
+        return
+    lo, hi = p.min(), p.max()
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi > 1 or lo < 0:
+        raise _proba_range_error(p, None)
+
+
+def _multiclass_indices(y, labels):
+    """(classes, idx): LabelBinarizer's classes (sorted) and each sample's column index."""
+    if labels is not None:
+        lab = np.asarray(labels)
+        if lab.ndim != 1:
+            raise ValueError(f"labels must be 1-D; got shape {lab.shape}")
+        classes = np.unique(lab)
+        if classes.shape != lab.shape or not np.array_equal(classes, lab):
+            warnings.warn(
+                f"Labels passed were {labels}. But this function assumes labels are ordered "
+                f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure that "
+                "the columns of y_proba correspond to this ordering.", UserWarning, stacklevel=4)
+        known = np.isin(y, classes)
+        if not known.all():
+            raise ValueError(f"y_true contains values {set(np.unique(y[~known]).tolist())} not "
+                             f"belonging to the passed labels {list(labels)}.")
+        _check_classes_multiclass(classes, True)
+        idx = np.searchsorted(classes, y)
+    else:
+        classes, idx = np.unique(y, return_inverse=True)
+        _check_label_type(classes)
+        _check_classes_multiclass(classes, False)
+    return classes, idx.reshape(-1)
+
+
+def _check_classes_multiclass(classes, from_labels):
+    try:
+        _check_classes(classes, from_labels)
+    except _NotBinary:
+        pass
+
+
+def _log_loss_multiclass(y, p, w, labels, eps, normalize):
+    """scikit-learn's log_loss for K classes: the mean (or sum) of -log(clip(P[i, idx_i]))."""
+    _check_proba_range(p)
+    if y.ndim == 2:  # label indicator matrix: its columns are the classes
+        classes, idx = np.arange(y.shape[1]), None
+    else:
+        classes, idx = _multiclass_indices(y, labels)
+    if p.ndim == 1:
+        p = np.stack([1 - p, p], axis=1)  # scikit-learn's columns for a 1-D y_proba
+    _warn_if_rows_do_not_sum_to_one(p, eps, stacklevel=4)
+    k = classes.shape[0]
+    if k != p.shape[1]:
+        if labels is None:
+            raise ValueError(
+                f"y_true and y_proba contain different number of classes: {k} vs {p.shape[1]}. "
+                "Please provide the true labels explicitly through the labels argument. "
+                f"Classes found in y_true: {classes}")
+        raise ValueError("The number of classes in labels is different from that in y_proba. "
+                         f"Classes found in labels: {classes}")
+    reduction: Literal["sum", "mean", "weighted_mean"] = (
+        "sum" if not normalize else ("mean" if w is None else "weighted_mean"))
+    if idx is not None:
+        # One-hot labels: only the true class's column contributes, -log(clip(P[i, idx_i])).
+        q = p[np.arange(p.shape[0]), idx]
+        ones = np.broadcast_to(np.ones((), q.dtype), q.shape)
+        value = bce(ones, q, sample_weight=w, eps=eps, reduction=reduction)
+    else:  # indicator rows may hold several 1s: scikit-learn sums -y·log(p) over the columns
+        ones = np.broadcast_to(np.ones((), p.dtype), p.shape)
+        value = bce(ones, p, pos_weight=y, sample_weight=None if w is None else w[:, None],
+                    eps=eps, reduction=reduction)
+        if normalize:
+            value *= k  # the kernel divides by n·K (or K·Σw): one loss per row, not per cell
+    _check_weights_after(w, value, normalize)
+    return value
 
 
 def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: bool = True,
              sample_weight: ArrayLike | None = None, labels: ArrayLike | None = None,
              y_pred: ArrayLike | None = None) -> float:
-    r"""Log loss (logistic loss, binary cross-entropy) of binary classification probabilities.
+    r"""Log loss (logistic loss, cross-entropy) of classification probabilities.
 
-    scikit-learn's ``sklearn.metrics.log_loss`` for two classes, computed by cbce's kernel:
+    scikit-learn's ``sklearn.metrics.log_loss`` for two or more classes, computed by cbce's kernel:
     the same arguments, label mapping, clipping and errors, results equal to 1e-12 and 20-50x
     faster for numeric labels at 10^6 samples (README, "Ecosystem"). For a sample with positive-class indicator
     :math:`t \in \{0, 1\}` and predicted probability :math:`p` of the positive class,
@@ -242,23 +318,28 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
     PyTorch clamps the log at -100 instead, see ``cbce.bce``). The result is the mean over the
     samples, weighted by ``sample_weight`` (:math:`\sum_i w_i L_i / \sum_i w_i`), or the sum.
 
+    With K > 2 classes (more than two distinct labels, or ``labels``, or y_proba columns) a
+    sample of class k costs :math:`-\log \min(\max(P_{ik}, \epsilon), 1 - \epsilon)`, as in
+    scikit-learn: column k of ``y_proba`` is the k-th of the sorted classes, K must equal
+    ``y_proba.shape[1]`` and the rows are not renormalised (a warning when they do not sum to 1).
+
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
         True labels, of any type scikit-learn accepts (ints, bools, strings, {-1, 1}, ...). The
-        classes are the sorted distinct labels (or ``labels``); the second one is positive. A
-        (n_samples, 2) 0/1 indicator matrix is accepted too.
-    y_proba : array-like of shape (n_samples,) or (n_samples, 2)
-        Predicted probabilities: of the positive class, or one column per class in sorted class
-        order (``predict_proba`` output). Clipped to [eps, 1 - eps] with
+        classes are the sorted distinct labels (or ``labels``); with two, the second one is
+        positive. A (n_samples, K) 0/1 indicator matrix is accepted too.
+    y_proba : array-like of shape (n_samples,) or (n_samples, K)
+        Predicted probabilities: of the positive class (binary only), or one column per class in
+        sorted class order (``predict_proba`` output). Clipped to [eps, 1 - eps] with
         eps = ``np.finfo(dtype).eps``; float16 is clipped at its eps and computed in float32.
     normalize : bool, default=True
         If True, return the (weighted) mean loss per sample, else the sum of the per-sample
         losses (weighted by ``sample_weight``).
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights. Negative weights are allowed, as in scikit-learn.
-    labels : array-like of 2 labels, default=None
-        The classes, when ``y_true`` may not show both (e.g. a batch of one class).
+    labels : array-like, default=None
+        The classes, when ``y_true`` may not show them all (e.g. a batch of one class).
     y_pred : array-like, default=None
         The name of ``y_proba`` before scikit-learn 1.9; accepted for code written for older
         scikit-learn. Give one of the two.
@@ -273,16 +354,15 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
     ValueError
         With scikit-learn's message for: y_true with one class only and no ``labels``, labels
         of ``y_true`` missing from ``labels``, probabilities outside [0, 1], NaN or infinite,
-        inconsistent lengths, continuous ``y_true``, all-zero sample weights; and for a
-        multi-class problem (more than two classes or columns), which cbce does not handle
-        yet: the message points to ``sklearn.metrics.log_loss``.
+        inconsistent lengths, continuous ``y_true``, all-zero sample weights, and a number of
+        classes (in ``y_true`` or ``labels``) other than the number of ``y_proba`` columns.
     ZeroDivisionError
         When ``normalize`` is True and the sample weights sum to zero.
 
     Warns
     -----
     UserWarning
-        When the rows of a two-column ``y_proba`` do not sum to one, or ``labels`` is not
+        When the rows of a 2-D ``y_proba`` do not sum to one, or ``labels`` is not
         sorted, as in scikit-learn.
 
     See Also
@@ -305,6 +385,8 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
     0.265618310513
     >>> round(log_loss([1, 1], [0.9, 0.8], labels=[0, 1]), 12)  # one class: name both
     0.164252033486
+    >>> round(log_loss(["b", "a", "c"], [[.2, .7, .1], [.6, .3, .1], [.1, .1, .8]]), 12)
+    0.363548039673
     """
     if y_pred is not None:
         if y_proba is not None:
@@ -326,10 +408,15 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
     if len(set(lengths)) > 1:
         raise ValueError(f"Found input variables with inconsistent numbers of samples: {lengths}")
 
+    if (p.ndim == 2 and p.shape[1] != 2) or (y.ndim == 2 and y.shape[1] != 2):
+        return _log_loss_multiclass(y, p, w, labels, eps, normalize)
     if y.ndim == 2:
         t2 = y  # indicator matrix, scored column by column
     else:
-        t = _positive(y, labels)
+        try:
+            t = _positive(y, labels)
+        except _NotBinary:  # more than two classes: y_proba must have as many columns
+            return _log_loss_multiclass(y, p, w, labels, eps, normalize)
         t2 = None
         if p.ndim == 2 and np.array_equal(p[:, 0], 1 - p[:, 1]):
             # predict_proba's usual columns [1 - p, p]: score p alone (a strided view), as for

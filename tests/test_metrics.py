@@ -1,4 +1,4 @@
-"""cbce.metrics.log_loss: scikit-learn's log_loss for binary problems (issue #7, item 1).
+"""cbce.metrics.log_loss: scikit-learn's log_loss, binary and multi-class (issue #7, item 1).
 
 Parity to 1e-12 (float64) with the installed scikit-learn, whose source is the specification:
 sklearn/metrics/_classification.py (log_loss, _validate_multiclass_probabilistic_prediction,
@@ -142,11 +142,25 @@ def test_y_pred_alias():
 
 @pytest.mark.parametrize("y_true, y_proba, kwargs, match", [
     pytest.param([1, 1], [0.5, 0.6], {}, "only one label", id="one-class"),
-    pytest.param([0, 1, 2], [0.5, 0.6, 0.1], {}, "sklearn.metrics.log_loss", id="multiclass-y"),
-    pytest.param([0, 1, 1], np.full((3, 3), 1 / 3), {}, "sklearn.metrics.log_loss",
+    pytest.param([0, 1, 2], [0.5, 0.6, 0.1], {}, "different number of classes: 3 vs 2",
+                 id="multiclass-y"),
+    pytest.param([0, 1, 1], np.full((3, 3), 1 / 3), {}, "different number of classes: 2 vs 3",
                  id="three-columns"),
-    pytest.param([0, 1], [0.5, 0.6], {"labels": [0, 1, 2]}, "sklearn.metrics.log_loss",
+    pytest.param([0, 1], [0.5, 0.6], {"labels": [0, 1, 2]}, "number of classes in labels",
                  id="three-labels"),
+    pytest.param([0, 1, 2], np.full((3, 4), 0.25), {}, "different number of classes: 3 vs 4",
+                 id="k-mismatch"),
+    pytest.param([0, 1, 2], np.full((3, 4), 0.25), {"labels": [0, 1, 2]},
+                 "number of classes in labels", id="k-mismatch-labels"),
+    pytest.param([0, 1, 2], [[0.5, 0.6, -0.1]] * 3, {}, "lower than 0: -0.1",
+                 id="multiclass-proba-below-0"),
+    pytest.param([0, 1, 2], [[0.5, 0.6, 1.5]] * 3, {}, "greater than 1: 1.5",
+                 id="multiclass-proba-above-1"),
+    pytest.param([0, 1, 2], [[0.5, np.nan, 0.5]] * 3, {}, "NaN", id="multiclass-proba-nan"),
+    pytest.param([0, 3, 2], np.full((3, 3), 1 / 3), {"labels": [0, 1, 2]},
+                 r"values \{3\} not belonging", id="multiclass-undeclared-label"),
+    pytest.param([1, 1, 1], np.full((3, 3), 1 / 3), {}, "only one label",
+                 id="multiclass-one-class"),
     pytest.param([0, 1], [0.5, 0.6], {"labels": [1]}, "at least two labels", id="one-label"),
     pytest.param([0, 2], [0.5, 0.6], {"labels": [0, 1]}, r"values \{2\} not belonging",
                  id="undeclared-label"),
@@ -176,12 +190,90 @@ def test_bad_input_raises_value_error_like_sklearn(y_true, y_proba, kwargs, matc
         log_loss(y_true, y_proba, **kwargs)
 
 
-def test_multiclass_problem_points_to_sklearn():
-    """A 3-class problem scikit-learn scores is refused with a pointer to sklearn.metrics."""
-    y, proba = [0, 1, 2], [[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]
-    assert np.isfinite(sk_log_loss(y, proba))
-    with pytest.raises(ValueError, match="binary problems only.*sklearn.metrics.log_loss"):
-        log_loss(y, proba)
+def _multiclass_data(rng, k, n=N, dtype=np.float64):
+    """Integer labels 0..k-1 and Dirichlet rows, with saturated rows (0 and 1) the clip decides."""
+    y = rng.integers(0, k, n)
+    proba = rng.dirichlet(np.ones(k), n)
+    proba[:3] = 0.0
+    proba[0, 1] = proba[1, 0] = 1.0  # the true class at 0 (row 0) and 1 (row 1)
+    proba[2, 2] = 1.0  # the true class at 1 (row 2)
+    y[:3] = [0, 1, 2]
+    y[3:3 + k] = np.arange(k)  # every class present
+    return y, proba.astype(dtype)
+
+
+@pytest.mark.parametrize("normalize", [True, False], ids=["mean", "sum"])
+@pytest.mark.parametrize("weights", ["none", "positive", "signed"])
+@pytest.mark.parametrize("kind", ["int", "str"])
+@pytest.mark.parametrize("k", [3, 5, 10])
+def test_multiclass_matches_sklearn(k, kind, weights, normalize, rng):
+    """K = 3, 5, 10 classes, integer and string labels, weights and normalize: 1e-12."""
+    y, proba = _multiclass_data(rng, k)
+    if kind == "str":  # sorted like the integers: "c00" < "c01" < ... < "c09"
+        y = np.array([f"c{i:02d}" for i in range(k)])[y]
+    w = {"none": None, "positive": rng.uniform(0.1, 3.0, N),
+         "signed": rng.uniform(-0.5, 3.0, N)}[weights]
+    got = log_loss(y, proba, sample_weight=w, normalize=normalize)
+    _close(got, sk_log_loss(y, proba, sample_weight=w, normalize=normalize))
+
+
+@pytest.mark.parametrize("k", [3, 5, 10])
+def test_multiclass_labels_argument(k, rng):
+    """labels= names classes absent from y_true (columns in sorted label order), for ints and
+    strings; unsorted labels warn as in scikit-learn."""
+    y, proba = _multiclass_data(rng, k)
+    y = np.where(y == k - 1, 0, y)  # the last class is absent from y_true
+    _close(log_loss(y, proba, labels=np.arange(k)),
+           sk_log_loss(y, proba, labels=np.arange(k)))
+    names = np.array([f"c{i:02d}" for i in range(k)])
+    _close(log_loss(names[y], proba, labels=names), sk_log_loss(names[y], proba, labels=names))
+    with pytest.warns(UserWarning, match="ordered lexicographically"):
+        got = log_loss(y, proba, labels=np.arange(k)[::-1])
+    _close(got, log_loss(y, proba, labels=np.arange(k)))
+
+
+@pytest.mark.parametrize("k", [3, 5, 10])
+def test_multiclass_float32_clips_at_its_eps(k, rng):
+    """float32 probabilities: clipped at finfo(float32).eps like scikit-learn, which computes
+    in float32 (RTOL32); cbce computes in float64, exactly the float64 reference."""
+    y, proba = _multiclass_data(rng, k, dtype=np.float32)
+    got = log_loss(y, proba)
+    _close(got, sk_log_loss(y, proba), rtol=RTOL32)
+    eps = float(np.finfo(np.float32).eps)
+    q = np.clip(proba[np.arange(N), y].astype(np.float64), eps, 1 - eps)
+    _close(got, float(np.mean(-np.log(q))))
+
+
+def test_multiclass_rows_not_summing_to_one_warn_and_are_not_renormalised(rng):
+    """Rows not summing to one warn (rtol sqrt(eps)) and are scored as given, like scikit-learn."""
+    y, proba = _multiclass_data(rng, 4)
+    proba[5] *= 0.5
+    with pytest.warns(UserWarning, match="do not sum to one"):
+        got = log_loss(y, proba)
+    with pytest.warns(UserWarning, match="do not sum to one"):
+        want = sk_log_loss(y, proba)
+    _close(got, want)
+    ok = rng.dirichlet(np.ones(4), 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # rows summing to 1 up to rounding: no warning
+        log_loss(rng.integers(0, 4, 50), ok)
+
+
+def test_multiclass_indicator_matrix_matches_sklearn(rng):
+    """A (n, K) 0/1 indicator y_true is scored column by column, as in scikit-learn."""
+    y, proba = _multiclass_data(rng, 4)
+    onehot = np.eye(4, dtype=np.int64)[y]
+    _close(log_loss(onehot, proba), sk_log_loss(onehot, proba))
+    _close(log_loss(onehot, proba), log_loss(y, proba))
+
+
+def test_multiclass_zero_weights_raise_like_sklearn():
+    """All-zero weights and weights summing to zero: scikit-learn's errors on the K-class path."""
+    y, proba = [0, 1, 2], np.full((3, 3), 1 / 3)
+    with pytest.raises(ValueError, match="non-zero"):
+        log_loss(y, proba, sample_weight=[0.0, 0.0, 0.0])
+    with pytest.raises(ZeroDivisionError):
+        log_loss(y, proba, sample_weight=[1.0, -1.0, 0.0])
 
 
 def test_weights_summing_to_zero_raise_zero_division():
