@@ -111,6 +111,10 @@ def _as_2d(shape, arrays):
     """Views of `arrays` (all of `shape`) as (rows, cols), merging dims jointly; copies an array
     only when no common 2-D view exists (documented: a rare layout such as a weight broadcast
     along a middle axis of a 3-D non-contiguous input)."""
+    if 0 in shape:
+        # Nothing to read; and an empty array's strides need not merge even once contiguous
+        # (a weight broadcast along an axis made the copy-and-retry below recurse forever).
+        return [a.reshape(1, 0) for a in arrays]
     dims = [d for d, s in enumerate(shape) if s != 1]
     if len(dims) <= 1:
         n = shape[dims[0]] if dims else 1
