@@ -27,6 +27,11 @@ _ENTRY = {_F32: _kernels.run_f32, _F64: _kernels.run_f64}
 
 def _numeric(a, name):
     """`a` as an ndarray of a real numeric dtype (no copy where it already is one)."""
+    if type(a) is not np.ndarray and isinstance(a, np.ndarray) and isinstance(a, np.ma.MaskedArray):
+        # np.asarray would drop the mask and cbce would silently use the masked values.
+        raise TypeError(f"{name} is a masked array and cbce applies no masks; pass "
+                        f"{name}.filled(value), or exclude the masked elements with "
+                        f"sample_weight=~mask and reduction='weighted_mean'")
     arr = a if type(a) is np.ndarray else np.asarray(a)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers (bool, int or float); "
