@@ -12,6 +12,8 @@ Tolerances (per element, in units of the float64 epsilon 2^-52 unless said):
                  the size of the gradient's terms (4 ulp + the weight-times-scale products);
   probabilities: loss 6 |l|, grad 8 times the size of its terms (x·(1-x) is rounded too);
   label smoothing rounds y·(1-ls) + ls/2: + 2·|∂l/∂y|;
+  subnormal intermediates: + 8·2^-1074 times the factor their error can grow by (weights,
+                 1/max(x(1-x), floor));
   float32 outputs: + half a float32 ulp, and the float32 subnormal spacing;
   reductions:    sum within 1e-14 Σ|l| (README) + the elements' tolerances; mean, weighted_mean
                  divide once more.
@@ -121,14 +123,16 @@ def _term(coef, value):
 
 
 def _element(x, y, w, pw, ls, lo, hi, from_logits):
-    """Exact (loss, grad, hess, grad_scale, |dl/dy|) of one element, unreduced, as mpf."""
+    """Exact (loss, grad, hess, grad_scale, |dl/dy|, amplification) of one element, unreduced,
+    as mpf. `amplification` bounds the factor by which a subnormal intermediate's absolute
+    rounding error (<= 2^-1075) can grow on its way to the result."""
     x, y, w, pw = (mpmath.mpf(v) for v in (x, y, w, pw))
     y = y * (1 - mpmath.mpf(ls)) + mpmath.mpf(ls) / 2
     if from_logits:
         if mpmath.isnan(x):
             nan = mpmath.mpf("nan")
             loss = w * (_term(1 - y, nan) + _term(pw * y, nan))
-            return loss, nan, nan, mpmath.mpf(0), mpmath.mpf(0)
+            return loss, nan, nan, mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0)
         sp, sn = _softplus(x), _softplus(-x)
         s_pos, s_neg = _sigmoid(x), _sigmoid(-x)
         loss = w * (_term(1 - y, sp) + _term(pw * y, sn))
@@ -136,7 +140,7 @@ def _element(x, y, w, pw, ls, lo, hi, from_logits):
         hess = w * (pw * y + 1 - y) * s_pos * s_neg
         scale = abs(w) * ((1 - y) * s_pos + pw * y * s_neg)
         dldy = abs(w) * (abs(pw) * sn + sp)
-        return loss, grad, hess, scale, dldy
+        return loss, grad, hess, scale, dldy, abs(w) * (1 + abs(pw))
     x = min(max(x, mpmath.mpf(lo)), mpmath.mpf(hi))
     log_x = max(mpmath.log(x), LOG_FLOOR) if x > 0 else mpmath.mpf(LOG_FLOOR)
     log_1mx = max(mpmath.log1p(-x), LOG_FLOOR) if x < 1 else mpmath.mpf(LOG_FLOOR)
@@ -145,7 +149,7 @@ def _element(x, y, w, pw, ls, lo, hi, from_logits):
     grad = w * ((1 - y) * x - pw * y * (1 - x)) / denom
     scale = abs(w) * ((1 - y) * x + abs(pw) * y * (1 - x)) / denom
     dldy = abs(w) * (abs(pw) * abs(log_x) + abs(log_1mx))
-    return loss, grad, None, scale, dldy
+    return loss, grad, None, scale, dldy, abs(w) * (1 + abs(pw)) * max(1, 1 / denom)
 
 
 def _fsum(values):
@@ -207,7 +211,7 @@ def expect(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=
 
     ls = float(label_smoothing)
     n = xs.size
-    fields = {k: np.empty(shape) for k in ("loss", "grad", "hess", "scale", "dldy")}
+    fields = {k: np.empty(shape) for k in ("loss", "grad", "hess", "scale", "dldy", "amp")}
     with mpmath.workdps(DPS):
         for idx in np.ndindex(shape):
             got = _element(xs[idx], ys[idx], w[idx], pw[idx], ls, lo, hi, from_logits)
@@ -225,11 +229,12 @@ def _values(fields, w, n, ls, reduction, dtype, from_logits, weighted):
     loss = fields["loss"]
     smooth = 2.0 * EPS64 * fields["dldy"] if ls else 0.0
     k_loss, k_grad = (5.0, 6.0) if from_logits else (6.0, 8.0)
-    loss_tol = k_loss * EPS64 * np.abs(loss) + smooth
+    tiny = 8 * 2.0 ** -1074 * (1 + fields["amp"])          # subnormal intermediates
+    loss_tol = k_loss * EPS64 * np.abs(loss) + smooth + tiny
     grad = fields["grad"] * factor
-    grad_tol = (k_grad * EPS64 * fields["scale"] + smooth) * abs(factor)
+    grad_tol = (k_grad * EPS64 * fields["scale"] + smooth + tiny) * abs(factor)
     hess = fields["hess"] * factor
-    hess_tol = 6.0 * EPS64 * np.abs(hess)
+    hess_tol = 6.0 * EPS64 * np.abs(hess) + tiny * abs(factor)
     total = _fsum(loss.reshape(-1).tolist())
     abs_total = _fsum(np.abs(loss).reshape(-1).tolist())
     value = {"none": math.nan, "sum": total, "mean": _div(total, float(n)),
@@ -244,9 +249,8 @@ def _values(fields, w, n, ls, reduction, dtype, from_logits, weighted):
         loss_tol = loss_tol + half32 * np.abs(loss) + sub32
         grad_tol = grad_tol + half32 * np.abs(grad) + sub32
         hess_tol = hess_tol + half32 * np.abs(hess) + sub32
-    tiny = 4 * 2.0 ** -1074
-    return {"value": value, "value_tol": value_tol, "loss": loss, "loss_tol": loss_tol + tiny,
-            "grad": grad, "grad_tol": grad_tol + tiny, "hess": hess, "hess_tol": hess_tol + tiny,
+    return {"value": value, "value_tol": value_tol, "loss": loss, "loss_tol": loss_tol,
+            "grad": grad, "grad_tol": grad_tol, "hess": hess, "hess_tol": hess_tol,
             "dtype": dtype, "degenerate": not math.isfinite(factor)}
 
 
@@ -258,6 +262,7 @@ def mismatches(got, want, tol, dtype):
         with np.errstate(over="ignore"):
             want32 = want.astype(np.float32).astype(np.float64)
         want = np.where(np.isinf(want32) & np.isfinite(want), want32, want)
-    ok = np.where(np.isnan(want), np.isnan(got),
-                  np.where(np.isinf(want), got == want, np.abs(got - want) <= tol))
+    with np.errstate(invalid="ignore"):
+        ok = np.where(np.isnan(want), np.isnan(got),
+                      np.where(np.isinf(want), got == want, np.abs(got - want) <= tol))
     return np.argwhere(~ok)

@@ -48,10 +48,15 @@ INTS = ["|b1", "|i1", "|u1", "<i4", ">i4", "<i8"]
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
 
 
-def _float_elements(dtype, lo=None, hi=None, special=False):
+def _float_elements(dtype, lo=None, hi=None, special=False, tiny=None):
+    """Floats of dtype's width in [lo, hi] (ends often), or every float with special=True; with
+    `tiny`, nonzero values stay above it (see _elements)."""
     width = 8 * np.dtype(dtype).itemsize
     if special:
         return st.floats(width=width, allow_nan=True, allow_infinity=True)
+    if tiny is not None:
+        tiny = max(float(np.dtype(dtype).type(tiny)), float(np.finfo(dtype).tiny))
+        return st.one_of(st.sampled_from([lo, hi]), st.floats(tiny, hi, width=width))
     return st.one_of(st.sampled_from([lo, hi]), st.floats(lo, hi, width=width))
 
 
@@ -65,8 +70,13 @@ def _elements(dtype, kind):
             if kind == "weights" else st.integers(max(-100, np.iinfo(dt).min), min(100, np.iinfo(dt).max))
     if kind == "logits":
         return _float_elements(dt, special=True)
+    # Labels and weights are 0 or above 1e-30 and 1e-3: their products (pw*y, w*pw*y) must not
+    # underflow, or no relative accuracy is possible (y = pw = 1e-300, x = -1e300: the loss is
+    # 1e-300 and cbce's pw*y is 0). Predictions take every value, subnormals included.
     if kind == "weights":
-        return _float_elements(dt, 0.0, 10.0)
+        return _float_elements(dt, 0.0, 10.0, tiny=1e-3)
+    if kind == "labels":
+        return _float_elements(dt, 0.0, 1.0, tiny=1e-30)
     return _float_elements(dt, 0.0, 1.0)
 
 
@@ -92,7 +102,7 @@ def weights(draw, shape, dtype_choices):
     if kind == "none":
         return None
     if kind == "scalar":
-        return draw(st.floats(0.0, 10.0))
+        return draw(st.sampled_from([0.0, 10.0]) | st.floats(1e-3, 10.0))
     wshape = draw(hnp.broadcastable_shapes(shape, min_dims=0, max_dims=len(shape), min_side=0))
     # Where x has a side of 1 the drawn side may be anything; the broadcast must give x's shape.
     tail = shape[len(shape) - len(wshape):]
