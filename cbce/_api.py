@@ -50,9 +50,11 @@ def _compute_dtype(x):
 
 
 def _cast(arr, dtype):
-    # astype(copy=False) keeps the array (strides included) when it already has the dtype in
-    # native byte order; otherwise this is the documented copy.
-    return arr if arr.dtype == dtype else arr.astype(dtype)
+    # The array itself (strides included) when it already has the dtype in native byte order;
+    # otherwise the documented copy. A misaligned buffer (e.g. np.frombuffer at an odd offset)
+    # is copied too: the kernels' loads of double/float through it are undefined behaviour in
+    # C (UBSan: "load of misaligned address"), and a vectorizer may use aligned instructions.
+    return arr if arr.dtype == dtype and arr.flags.aligned else arr.astype(dtype)
 
 
 def _check_options(reduction, n_threads, label_smoothing):
@@ -213,6 +215,10 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     for k, arr in given.items():
         if arr is None:
             results[k] = np.empty(shape, dtype)
+        elif not arr.flags.aligned:
+            # The kernels store through aligned pointers only (see _cast): compute aside.
+            results[k] = np.empty(shape, dtype)
+            deferred[k] = arr
         elif any(np.may_share_memory(arr, a) for a in inputs):
             if any(_same_view(arr, a) for a in inputs) and \
                     not any(np.may_share_memory(arr, a) and not _same_view(arr, a) for a in inputs):

@@ -75,6 +75,14 @@ def test_misaligned_out_is_filled_like_an_aligned_one(dtype):
     _same([g, h], cbce.bce_grad_hess(y, x))
 
 
+def test_misaligned_in_place_gradient():
+    """out=y_pred on a misaligned buffer: the gradient lands in y_pred, as for an aligned one."""
+    y, x, _, _ = _data(3001, np.float64)
+    xm = _misaligned(x)
+    assert cbce.bce_grad(y, xm, from_logits=True, out=xm) is xm
+    assert xm.tobytes() == cbce.bce_grad(y, x, from_logits=True).tobytes()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_byte_swapped_inputs_give_the_native_results(dtype):
     """Big-endian (non-native) inputs are converted and give bitwise the native results."""
