@@ -17,6 +17,7 @@ import pytest
 
 import cbce
 from cbce._dispatch import kernels
+from _stats import record
 
 THREADS = 16
 ITERATIONS = int(os.environ.get("CBCE_CONCURRENCY_ITERATIONS", "100"))
@@ -88,6 +89,7 @@ def test_many_threads_at_once_give_the_serial_results():
     assert not any(t.is_alive() for t in threads), "a thread hung"
     assert not failures, failures[:5]
     assert sum(counts) == THREADS * ITERATIONS
+    record("concurrency", threads=THREADS, iterations=ITERATIONS, calls=sum(counts), cases=len(cases))
 
 
 @pytest.mark.parametrize(("func", "dtype"), [("bce", np.float64), ("bce_grad", np.float32),

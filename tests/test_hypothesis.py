@@ -8,9 +8,8 @@ cbce must agree with tests/_model.py within the documented accuracy, raise exact
 says (type, argument name, value, index), and never touch its inputs.
 
 CBCE_HYPOTHESIS_EXAMPLES sets the examples per property (default 150; tools/reliability.py runs
-more); CBCE_HYPOTHESIS_STATS=path makes each property append its count of examples run to path.
+1000); the number each property ran goes to tests/_stats.py.
 """
-import json
 import os
 
 import numpy as np
@@ -21,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import cbce
 import _model as model
+from _stats import record
 
 EXAMPLES = int(os.environ.get("CBCE_HYPOTHESIS_EXAMPLES", "150"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
@@ -30,13 +30,10 @@ _runs = {}
 
 @pytest.fixture(scope="module", autouse=True)
 def _record_examples():
-    """Write the number of examples each property ran (for tools/reliability.py)."""
+    """Report the number of examples each property ran (for tools/reliability.py)."""
     yield
-    path = os.environ.get("CBCE_HYPOTHESIS_STATS")
-    if path:
-        with open(path, "a") as f:
-            for name, count in _runs.items():
-                f.write(json.dumps({"property": name, "examples": count}) + "\n")
+    for name, count in _runs.items():
+        record("properties", property=name, examples=count)
 
 
 def _count(name):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import cbce
+from _stats import record
 
 CALLS = int(os.environ.get("CBCE_LEAK_CALLS", "1000"))
 rng = np.random.default_rng(8)
@@ -112,6 +113,7 @@ def test_repeated_calls_hold_no_memory(case):
     """CALLS calls of one entry point (or error path) grow neither Python's allocations nor the
     C heap (beyond 8 KiB of allocator noise) nor the RSS (beyond 1 MiB)."""
     traced, heap, rss = measure(cases={case: CASES[case]})[case]
+    record("leaks", case=case, calls=CALLS, traced=traced, heap=heap, rss=rss)
     assert traced <= 8192, f"tracemalloc grew by {traced} bytes"
     if "asan" in os.environ.get("LD_PRELOAD", ""):
         return        # AddressSanitizer's own malloc and quarantine: no meaningful heap or RSS

@@ -12,12 +12,14 @@ log1p <= 1.5, recip12 <= 1.
 """
 import importlib
 import math
+import os
 
 import mpmath
 import numpy as np
 import pytest
 
 from cbce import _dispatch
+from _stats import record
 
 DPS = 40                      # 133 bits: the reference's own error is far below 2^-53 relative
 BOUNDS = {"exp_nonpos": 1.0, "log": 1.0, "log1p": 1.5, "recip12": 1.0}
@@ -114,10 +116,18 @@ def ulp_errors(module, name):
 
 
 def _variants():
+    """Every variant; only the forced one under CBCE_KERNEL (the default run covers the rest)."""
     usable = _dispatch.available()
-    return [pytest.param(v, id=v, marks=() if usable[v] else
-                         pytest.mark.skip(reason=f"{v} kernels not built or not runnable on this CPU"))
-            for v in MODULES]
+    forced = os.environ.get("CBCE_KERNEL", "").strip().lower()
+    params = []
+    for v in MODULES:
+        marks = ()
+        if not usable[v]:
+            marks = pytest.mark.skip(reason=f"{v} kernels not built or not runnable on this CPU")
+        elif forced and v != forced:
+            marks = pytest.mark.skip(reason=f"CBCE_KERNEL={forced}: {v} is tested by the default run")
+        params.append(pytest.param(v, id=v, marks=marks))
+    return params
 
 
 @pytest.mark.parametrize("name", list(BOUNDS))
@@ -127,6 +137,8 @@ def test_helper_within_claimed_ulps(variant, name):
     module = importlib.import_module(MODULES[variant])
     x, err = ulp_errors(module, name)
     worst = int(np.argmax(err))
+    record("math", variant=variant, helper=name, max_ulp=float(err[worst]), at=float(x[worst]),
+           points=int(x.size), bound=BOUNDS[name])
     assert err[worst] <= BOUNDS[name], (
         f"{variant} {name}({x[worst]!r}) is {err[worst]:.3f} ulp off (bound {BOUNDS[name]})")
 
