@@ -45,10 +45,12 @@ PY = sys.executable
 PYTEST = "import sys; sys.path.pop(0); import pytest; sys.exit(pytest.main(sys.argv[1:]))"
 QUICK_PARTS = ["suite", "gil"]
 ALL_PARTS = ["suite", "gil", "sanitizers", "debug", "valgrind", "cython-cov"]
-# The functional tests (small arrays): what the line-traced build runs.
+# What the line-traced build runs: the functional tests (small arrays), the helpers' grids, and
+# two concurrency iterations (the parallel path); every traced line costs ~1 us per element.
 TRACE_TESTS = ["tests/test_matrix.py", "tests/test_out.py", "tests/test_bad_input.py",
                "tests/test_reductions.py", "tests/test_extreme_values.py", "tests/test_hypothesis.py",
-               "tests/test_hostile_inputs.py", "tests/test_config.py"]
+               "tests/test_hostile_inputs.py", "tests/test_config.py", "tests/test_math.py",
+               "tests/test_concurrency.py::test_many_threads_at_once_give_the_serial_results"]
 
 
 def log(msg):
@@ -315,8 +317,12 @@ def part_debug(args, work):
     rc, _, secs = run([PY, "-c", PYTEST, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "tests"],
                       env={"PYTHONPATH": str(tree)}, output=work / "debug.log")
     passed, failed, _ = junit_counts(junit)
+    _, directives, _ = run([PY, "-c", "import cbce; d = cbce.show_config(False)['cython_directives']; "
+                            "print(d['boundscheck'] and d['wraparound'])"],
+                           env={"PYTHONPATH": str(tree)}, cwd=tempfile.gettempdir())
+    on = directives.strip().endswith("True")
     return [("Cython boundscheck/wraparound build: suite",
-             f"{passed} passed, {failed} failed in {secs:.0f} s", rc == 0)]
+             f"{passed} passed, {failed} failed in {secs:.0f} s (directives on: {on})", rc == 0 and on)]
 
 
 VALGRIND_SCRIPT = textwrap.dedent("""
@@ -415,7 +421,8 @@ def part_cython_cov(args, work):
     tests = [str(REPO / t) for t in TRACE_TESTS]
     rc, _, secs = run([PY, "-m", "coverage", "run", "--rcfile", str(tree / ".coveragerc"), str(runner),
                        "-q", "-p", "no:cacheprovider", f"--rootdir={REPO}"] + tests,
-                      cwd=tree, env={"PYTHONPATH": str(tree), "CBCE_HYPOTHESIS_EXAMPLES": "60"},
+                      cwd=tree, env={"PYTHONPATH": str(tree), "CBCE_HYPOTHESIS_EXAMPLES": "60",
+                                     "CBCE_CONCURRENCY_ITERATIONS": "2"},
                       output=work / "trace.log")
     rc2, report, _ = run([PY, "-m", "coverage", "report", "--rcfile", str(tree / ".coveragerc"),
                           "--show-missing"], cwd=tree)
