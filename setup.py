@@ -87,7 +87,8 @@ omp = openmp_flags()
 if omp is None:
     warnings.warn("cbce: OpenMP not available (or disabled): building the serial kernels; "
                   "n_threads > 1 will run on one thread.")
-    omp_compile, omp_link = [], []
+    # `#pragma omp simd` (src/cbce_loops.h) needs only -fopenmp-simd, which needs no runtime.
+    omp_compile, omp_link = (["-fopenmp-simd"] if _compiles(["-fopenmp-simd"]) else []), []
 else:
     omp_compile, omp_link = omp
 
@@ -116,8 +117,9 @@ extensions = [
     Extension(
         f"cbce._kernels{suffix}",
         [f"src/_kernels{suffix}.pyx"],
-        depends=["src/_kernels_impl.pxi", "cbce/_elementwise.pxd", "cbce/include/cbce_math.h"],
-        include_dirs=[np.get_include(), os.path.join("cbce", "include")],
+        depends=["src/_kernels_impl.pxi", "cbce/_elementwise.pxd", "cbce/include/cbce_math.h",
+                 "cbce/include/cbce_elementwise.h", "cbce/include/cbce.h", "src/cbce_loops.h"],
+        include_dirs=[np.get_include(), os.path.join("cbce", "include"), "src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CBCE_OPENMP", "1" if omp is not None else "0"),
                        ("CBCE_VARIANT", f'"{name}"')] + trace_macros,

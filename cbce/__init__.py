@@ -23,6 +23,20 @@ except ImportError as exc:  # pragma: no cover - only reached from an unbuilt so
 
 from cbce._api import bce, bce_grad, bce_grad_hess, bce_loss_and_grad
 from cbce._config import show_config
+from cbce._dispatch import kernels as _kernels
 
 __version__ = "0.1.0"
-__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "show_config", "__version__"]
+__all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess", "show_config",
+           "get_include", "__version__"]
+
+# The C API table of the kernel variant in use (cbce/include/cbce.h, import_cbce()).
+_kernels._set_api_version(__version__)
+_C_API = _kernels._C_API
+
+
+def get_include():
+    """The folder of cbce's C headers (cbce.h, cbce_math.h), for a C or Cython extension's
+    include_dirs; see the README, "Using cbce from C and Cython"."""
+    import os
+
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")

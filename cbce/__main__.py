@@ -59,7 +59,7 @@ def demo(n=1_000_000, seed=0):
 
     print("\nBuild configuration")
     cfg = cbce.show_config(print_=False)
-    for key in ("openmp", "default_n_threads", "compile_args"):
+    for key in ("kernel_variant", "openmp", "default_n_threads", "compile_args"):
         print(f"  {key}: {cfg[key]}")
 
     print(f"\nSpeed, fused loss + gradient of {n:,} float64 logits (best of 5)")

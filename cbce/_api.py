@@ -187,10 +187,57 @@ def _raise_range_error(flat, x, y, from_logits):
     raise AssertionError("kernel reported an invalid element that is valid")  # pragma: no cover
 
 
+def _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction, n_threads, outs):
+    """The common call in a few attribute reads: C-contiguous ndarrays of float32 or float64,
+    one dtype and one shape, no weights, no caller outputs, plain option types. Returns None
+    (and the general path runs, with its full checks and messages) for anything else."""
+    if type(y_pred) is not np.ndarray or type(y_true) is not np.ndarray:
+        return None
+    dtype = y_pred.dtype
+    if (dtype is not _F64 and dtype is not _F32) or y_true.dtype is not dtype:
+        return None
+    shape = y_pred.shape
+    if y_true.shape != shape or not (y_pred.flags.c_contiguous and y_true.flags.c_contiguous):
+        return None
+    if type(reduction) is not str or reduction not in _REDUCTIONS or type(from_logits) is not bool:
+        return None
+    if n_threads is None:
+        nt = 0
+    elif type(n_threads) is int and n_threads > 0:
+        nt = n_threads
+    else:
+        return None
+    if type(label_smoothing) is not float and type(label_smoothing) is not int:
+        return None
+    if not 0.0 <= label_smoothing <= 1.0:
+        return None
+    if eps is None:
+        e = 0.0
+    elif type(eps) is float and 0.0 < eps < 0.5 and not from_logits:
+        e = eps
+    else:
+        return None
+    for arr, _ in outs.values():
+        if arr is not None:
+            return None
+    results = {k: np.empty(shape, dtype) for k in outs}
+    value, bad = _kernels.run_contiguous(op, from_logits, _REDUCTIONS[reduction], y_pred, y_true,
+                                         results.get("loss"), results.get("grad"),
+                                         results.get("hess"), label_smoothing, e, nt)
+    if bad >= 0:
+        _raise_range_error(bad, y_pred, y_true, from_logits)
+    return value, results
+
+
 def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoothing, eps,
          reduction, n_threads, outs):
     """Check, convert and dispatch. `outs` names the outputs wanted ('loss', 'grad', 'hess'),
     each mapped to (the caller's array or None, the argument's name)."""
+    if sample_weight is None and pos_weight is None:
+        fast = _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction,
+                         n_threads, outs)
+        if fast is not None:
+            return fast
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
     red, nt, ls = _check_options(reduction, n_threads, label_smoothing)

@@ -15,14 +15,14 @@
  * Accuracy (checked against mpmath over dense grids in tests/test_math.py):
  *   cbce_exp_nonpos  <= 1 ulp on [-746, 0], subnormal results included
  *   cbce_log         <= 1 ulp on [0, 2^1023], subnormal arguments included; log(0) = -inf
- *   cbce_log1p       <= 1.5 ulp on [-1, 1]
+ *   cbce_log1p       <= 1.5 ulp on [-1, 1]; cbce_log1p_01 the same on [0, 1], cheaper
  *   cbce_recip12     <= 1 ulp on [1, 2]
  *
  * Methods and constants
  *  exp: k = round(x/ln2) by the 1.5*2^52 shifter (AVX2 has no 64-bit float<->int conversion),
  *    Cody-Waite r = x - k*ln2 with fdlibm's ln2_hi (32 significant bits: k*ln2_hi is exact for
- *    |k| < 2^21) and ln2_lo, |r| <= ln2/2; e^r by its Taylor polynomial of degree 13 (truncation
- *    r^14/14! < 5e-18 relative); 2^k applied as two factors 2^(k/2) so that subnormal results
+ *    |k| < 2^21) and ln2_lo, |r| <= ln2/2; e^r by a minimax polynomial of degree 11 (error
+ *    3.2e-18; Taylor needs degree 13); 2^k applied as two factors 2^(k/2) so that subnormal results
  *    are rounded once, at the last multiply.
  *  log: x = 2^k * (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)) (f exact), then fdlibm's e_log.c
  *    method: s = f/(2+f), log(1+f) = f - (hfsq - s*(hfsq + R(s^2))), hfsq = f^2/2, with fdlibm's
@@ -47,14 +47,24 @@
 #define CBCE_USE_LIBM 1
 #endif
 
-static inline uint64_t cbce_asuint(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
-static inline double cbce_asdouble(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
+/* Every helper must inline into the element loops, or the loops stay scalar (GCC 13 left a
+   fused loop un-inlined and 10x slower than GCC 12 did): force it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CBCE_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define CBCE_INLINE __forceinline
+#else
+#define CBCE_INLINE inline
+#endif
+
+static CBCE_INLINE uint64_t cbce_asuint(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
+static CBCE_INLINE double cbce_asdouble(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
 
 static const double cbce_ln2_hi = 6.93147180369123816490e-01;   /* fdlibm e_exp.c, e_log.c */
 static const double cbce_ln2_lo = 1.90821492927058770002e-10;
 
 /* 1/u for u in [1, 2]. */
-static inline double cbce_recip12(double u)
+static CBCE_INLINE double cbce_recip12(double u)
 {
 #ifdef CBCE_USE_LIBM
     return 1.0 / u;
@@ -68,7 +78,7 @@ static inline double cbce_recip12(double u)
 }
 
 /* e^x for x <= 0 (callers pass -|x|); NaN in, NaN out. */
-static inline double cbce_exp_nonpos(double x)
+static CBCE_INLINE double cbce_exp_nonpos(double x)
 {
 #ifdef CBCE_USE_LIBM
     return exp(x);
@@ -80,19 +90,18 @@ static inline double cbce_exp_nonpos(double x)
     int64_t k = (int64_t)(cbce_asuint(kd) - cbce_asuint(shift));
     kd -= shift;
     double r = (x - kd * cbce_ln2_hi) - kd * cbce_ln2_lo;
-    /* Taylor coefficients 1/n!, n = 13 .. 0 (Horner). */
-    double p = 1.6059043836821614e-10;
-    p = p * r + 2.08767569878680990e-09;
-    p = p * r + 2.50521083854417188e-08;
-    p = p * r + 2.75573192239858907e-07;
-    p = p * r + 2.75573192239858907e-06;
-    p = p * r + 2.48015873015873016e-05;
-    p = p * r + 1.98412698412698413e-04;
-    p = p * r + 1.38888888888888889e-03;
-    p = p * r + 8.33333333333333333e-03;
-    p = p * r + 4.16666666666666667e-02;
-    p = p * r + 1.66666666666666667e-01;
-    p = p * r + 0.5;
+    /* e^r: minimax polynomial of degree 11 on [-ln2/2, ln2/2] (mpmath.chebyfit, 40 digits;
+       |error| < 3.2e-18, 0.03 ulp). The Taylor polynomial needs degree 13 for the same. */
+    double p = 0x1.af632a0f7e2cep-26;
+    p = p * r + 0x1.28b4101c77212p-22;
+    p = p * r + 0x1.71ddf56d8deb5p-19;
+    p = p * r + 0x1.a01991a10d9aep-16;
+    p = p * r + 0x1.a01a01b1461c5p-13;
+    p = p * r + 0x1.6c16c1880029fp-10;
+    p = p * r + 0x1.111111110f21ep-7;
+    p = p * r + 0x1.555555554f0bap-5;
+    p = p * r + 0x1.555555555555ap-3;
+    p = p * r + 0x1.0000000000011p-1;
     p = p * r + 1.0;
     p = p * r + 1.0;
     /* k in [-1077, 0]: k1 = floor(k/2) by a logical shift of k + 2048 (AVX2 has no 64-bit
@@ -107,7 +116,7 @@ static inline double cbce_exp_nonpos(double x)
 
 #ifndef CBCE_USE_LIBM
 /* k*ln2 + log(1 + f) for 1 + f in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c, divide-free). */
-static inline double cbce_log_kf(double kd, double f)
+static CBCE_INLINE double cbce_log_kf(double kd, double f)
 {
     const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
                  Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
@@ -131,7 +140,7 @@ static inline double cbce_log_kf(double kd, double f)
 #endif
 
 /* log(x) for x >= 0: log(0) = -inf, NaN propagates (x <= 2^1023; cbce needs x <= 2). */
-static inline double cbce_log(double x)
+static CBCE_INLINE double cbce_log(double x)
 {
 #ifdef CBCE_USE_LIBM
     return log(x);
@@ -139,7 +148,8 @@ static inline double cbce_log(double x)
     const double shift = 0x1.8p52;
     const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
     int64_t sub = x < 0x1p-1022;                                      /* subnormal or 0 */
-    double xs = sub ? x * 0x1p52 : x;
+    double xscaled = x * 0x1p52;
+    double xs = sub ? xscaled : x;
     uint64_t ix = cbce_asuint(xs) + (0x3ff0000000000000ULL - sqrt_half);
     int64_t k = (int64_t)(ix >> 52) - 1023 - (sub ? 52 : 0);
     double m = cbce_asdouble((ix & 0x000fffffffffffffULL) + sqrt_half);  /* [0.707, 1.414) */
@@ -152,7 +162,7 @@ static inline double cbce_log(double x)
 }
 
 /* log(1 + t) for t in [-1, 1]; log1p(-1) = -inf, NaN propagates. */
-static inline double cbce_log1p(double t)
+static CBCE_INLINE double cbce_log1p(double t)
 {
 #ifdef CBCE_USE_LIBM
     return log1p(t);
@@ -164,9 +174,117 @@ static inline double cbce_log1p(double t)
        quotient is most of the result (u = 1: it is all of it), so 1/u must be accurate there:
        1/(1+d) = (1-d)(1+d^2) + O(d^4). Above sqrt(2), where log(u) > 0.34, 6% will do: the
        minimax line. */
-    double inv = u < 1.4142135623730951 ? (1.0 - d) * (1.0 + d * d)
-                                        : 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv_lo = (1.0 - d) * (1.0 + d * d);
+    double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv = u < 1.4142135623730951 ? inv_lo : inv_hi;
     return cbce_log(u) + c * inv;
+#endif
+}
+
+/* log(1 + t) for t in [0, 1] (t = exp(-|x|) in the logit kernels); NaN propagates. The general
+   cbce_log1p minus what this range never needs: subnormal and zero arguments, exponent
+   extraction (k is 0 or 1). */
+static CBCE_INLINE double cbce_log1p_01(double t)
+{
+#ifdef CBCE_USE_LIBM
+    return log1p(t);
+#else
+    double u = 1.0 + t;
+    double d = u - 1.0;                             /* exact */
+    double c = t - d;                               /* u's rounding error, exact */
+    int big = u >= 1.4142135623730951;
+    /* Both sides of each select computed first (see cbce_log1p for the two 1/u). */
+    double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
+    double inv_lo = (1.0 - d) * (1.0 + d * d);
+    double f_hi = 0.5 * u - 1.0;
+    double inv = big ? inv_hi : inv_lo;
+    double res = cbce_log_kf(big ? 1.0 : 0.0, big ? f_hi : d) + c * inv;
+    return t != t ? t : res;
+#endif
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * float32 versions, for the float32 logit kernels: float arithmetic doubles the SIMD lanes
+ * (16 per AVX-512 vector), and the accuracy target is float32's ulp (<= 1.5 ulp each, checked
+ * in tests/test_math.py). The same methods as the double versions, shorter polynomials:
+ *  expf: Cody-Waite with cephes' C1 = 0.693359375 (9 significant bits: k*C1 exact for the
+ *    |k| <= 150 of float's range) and C2; e^r = 1 + r + r^2 g(r), g a degree-4 minimax
+ *    polynomial (mpmath.chebyfit; |r^2 (g - g*)| < 7.9e-9, 0.13 ulp).
+ *  log1pf: fdlibm e_logf.c's Lg1..Lg4 (|error| < 2^-34.24) and its ln2 split.
+ * Without AVX2 (CBCE_USE_LIBM) they call libm's expf / log1pf.
+ */
+static CBCE_INLINE uint32_t cbce_asuint_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static CBCE_INLINE float cbce_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+
+static CBCE_INLINE float cbce_recip12_f(float u)
+{
+#ifdef CBCE_USE_LIBM
+    return 1.0f / u;
+#else
+    float y = 1.4117647f - 0.47058824f * u;          /* |rel err| <= 1/17 */
+    y = y + y * (1.0f - u * y);                        /* 3.5e-3 */
+    y = y + y * (1.0f - u * y);                        /* 1.2e-5 */
+    return y + y * (1.0f - u * y);                     /* 1.4e-10 */
+#endif
+}
+
+static CBCE_INLINE float cbce_exp_nonpos_f(float x)
+{
+#ifdef CBCE_USE_LIBM
+    return expf(x);
+#else
+    const float shift = 0x1.8p23f;
+    const float log2e = 0x1.715476p0f;
+    x = x < -104.0f ? -104.0f : x;                     /* below: rounds to 0; NaN stays */
+    float kd = x * log2e + shift;
+    int32_t k = (int32_t)(cbce_asuint_f(kd) - cbce_asuint_f(shift));
+    kd -= shift;
+    float r = (x - kd * 0.693359375f) - kd * -2.12194440e-4f;
+    float g = 0x1.6d117cp-10f;
+    g = g * r + 0x1.120be2p-7f;
+    g = g * r + 0x1.555518p-5f;
+    g = g * r + 0x1.5554dcp-3f;
+    g = g * r + 0x1p-1f;
+    float p = 1.0f + (r + (r * r) * g);
+    /* k in [-150, 0]: two factors 2^(k/2) keep subnormal results rounded once (see above). */
+    int32_t k1 = (int32_t)((uint32_t)(k + 256) >> 1) - 128;
+    int32_t k2 = k - k1;
+    float s1 = cbce_asfloat((uint32_t)(k1 + 127) << 23);
+    float s2 = cbce_asfloat((uint32_t)(k2 + 127) << 23);
+    return (p * s1) * s2;
+#endif
+}
+
+/* log(1 + t) for t in [0, 1], float; NaN propagates. */
+static CBCE_INLINE float cbce_log1p_01_f(float t)
+{
+#ifdef CBCE_USE_LIBM
+    return log1pf(t);
+#else
+    const float Lg1 = 0xaaaaaa.0p-24f, Lg2 = 0xccce13.0p-25f,      /* fdlibm e_logf.c */
+                Lg3 = 0x91e9ee.0p-25f, Lg4 = 0xf89e26.0p-26f;
+    const float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
+    float u = 1.0f + t;
+    float d = u - 1.0f;                                /* exact */
+    float c = t - d;                                   /* u's rounding error, exact */
+    int big = u >= 1.41421356f;
+    float inv_hi = 1.4117647f - 0.47058824f * u, inv_lo = (1.0f - d) * (1.0f + d * d);
+    float f_hi = 0.5f * u - 1.0f;                      /* exact */
+    float inv = big ? inv_hi : inv_lo;
+    float f = big ? f_hi : d;
+    float kd = big ? 1.0f : 0.0f;
+    float v = 2.0f + f;
+    float y = 0.98506150f - 0.23901600f * v;           /* 1/v: 0.0149 */
+    y = y + y * (1.0f - v * y);                        /* 2.2e-4 */
+    y = y + y * (1.0f - v * y);                        /* 5.0e-8 */
+    y = y + y * (1.0f - v * y);                        /* 2.5e-15 */
+    float s = f * y;
+    float z = s * s;
+    float w = z * z;
+    float R = z * (Lg1 + w * Lg3) + w * (Lg2 + w * Lg4);
+    float hfsq = 0.5f * f * f;
+    float res = kd * ln2_hi - ((hfsq - (s * (hfsq + R) + kd * ln2_lo)) - f) + c * inv;
+    return t != t ? t : res;
 #endif
 }
 

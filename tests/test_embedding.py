@@ -1,0 +1,184 @@
+"""cbce from other C extensions: the example consumers build against the INSTALLED cbce and agree
+with the Python API bit for bit; the C API's names, signatures and version are pinned."""
+import importlib
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cbce
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+HEADER = pathlib.Path(cbce.get_include()) / "cbce.h"
+CAPI_PXD = pathlib.Path(cbce.__file__).parent / "capi.pxd"
+
+pytest.importorskip("Cython", reason="the Cython consumer needs Cython (test extra)")
+
+
+def _build(name, tmp_path_factory, macros=()):
+    """Copy examples/<name> to a temporary folder and build it in place with this Python."""
+    src = EXAMPLES / name
+    if not src.is_dir():
+        pytest.skip(f"{src} not found (tests run from a source checkout)")
+    dest = tmp_path_factory.mktemp(name) / name
+    shutil.copytree(src, dest)
+    env = dict(os.environ)
+    if macros:
+        env["CFLAGS"] = env.get("CFLAGS", "") + " " + " ".join(f"-D{m}" for m in macros)
+    # cwd is the copy: `import cbce` in its setup.py finds the installed package, not the repo.
+    proc = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=dest,
+                          env=env, capture_output=True, text=True)
+    return dest, proc
+
+
+def _import(folder, module):
+    sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(module)
+    finally:
+        sys.path.remove(str(folder))
+
+
+@pytest.fixture(scope="module")
+def cython_consumer(tmp_path_factory):
+    folder, proc = _build("cython_consumer", tmp_path_factory)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return _import(folder, "cbce_cython_consumer")
+
+
+@pytest.fixture(scope="module")
+def c_consumer(tmp_path_factory):
+    folder, proc = _build("c_consumer", tmp_path_factory)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return _import(folder, "cbce_c_consumer")
+
+
+def _data(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.random(n) < 0.3).astype(np.float64), rng.normal(0.0, 4.0, n)
+
+
+@pytest.mark.parametrize("n", [1, 10, 5000, 100_003], ids=lambda n: f"n={n}")
+def test_cython_consumer_matches_python_api_bitwise(cython_consumer, n):
+    """The Cython consumer's nogil call returns the Python API's loss and gradient exactly."""
+    y, x = _data(n)
+    loss, grad = cbce.bce_loss_and_grad(y, x, from_logits=True)
+    got_loss, got_grad = cython_consumer.loss_and_grad(y, x)
+    assert got_loss == loss
+    assert np.array_equal(got_grad, grad)
+
+
+def test_cython_consumer_inline_functions_match_per_element_losses(cython_consumer):
+    """cbce's per-element inline function in the consumer's own loop gives the same losses."""
+    y, x = _data(1000)
+    expected = cbce.bce(y, x, from_logits=True, reduction="none")
+    assert cython_consumer.sum_logit_loss(y, x) == pytest.approx(float(np.sum(expected)),
+                                                                  rel=1e-14)
+
+
+@pytest.mark.parametrize("n_threads", [0, 1, 2])
+@pytest.mark.parametrize("n", [10, 100_003], ids=lambda n: f"n={n}")
+def test_c_consumer_matches_python_api_bitwise(c_consumer, n, n_threads):
+    """The plain-C consumer's GIL-free call returns the Python API's results exactly."""
+    y, x = _data(n, seed=1)
+    loss, grad = cbce.bce_loss_and_grad(y, x, from_logits=True)
+    got_grad = np.empty_like(x)
+    assert c_consumer.loss_and_grad(y, x, got_grad, n_threads) == loss
+    assert np.array_equal(got_grad, grad)
+
+
+def test_c_consumer_reports_bad_labels_by_code_and_index(c_consumer):
+    """A label outside [0, 1] comes back as CBCE_ERR_Y_TRUE (-2) with its index."""
+    y, x = _data(100)
+    y[37] = 2.0
+    with pytest.raises(ValueError, match=r"error -2 \(first bad index 37\)"):
+        c_consumer.loss_and_grad(y, x, np.empty_like(x))
+
+
+def test_c_consumer_built_against_another_abi_fails_to_import(tmp_path_factory):
+    """An extension built for another C API version fails at import with a clear message."""
+    folder, proc = _build("c_consumer", tmp_path_factory, macros=["CBCE_ABI_VERSION=999"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # A fresh interpreter: this process may already hold the correctly built module.
+    run = subprocess.run([sys.executable, "-c", "import cbce_c_consumer"], cwd=folder,
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "ImportError" in run.stderr and "rebuild the extension" in run.stderr
+
+
+# --- stability: the exported API is pinned ------------------------------------------------
+
+PINNED_WRAPPERS = {
+    "cbce_bce_{t}": "const {T} *y_true, const {T} *y_pred, ptrdiff_t n, const {T} *sample_weight, "
+                    "ptrdiff_t sw_stride, const {T} *pos_weight, ptrdiff_t pw_stride, "
+                    "const cbce_options *options, double *loss, {T} *loss_out, "
+                    "ptrdiff_t *bad_index",
+    "cbce_bce_grad_{t}": "const {T} *y_true, const {T} *y_pred, ptrdiff_t n, "
+                         "const {T} *sample_weight, ptrdiff_t sw_stride, const {T} *pos_weight, "
+                         "ptrdiff_t pw_stride, const cbce_options *options, {T} *grad_out, "
+                         "ptrdiff_t *bad_index",
+    "cbce_bce_loss_and_grad_{t}": "const {T} *y_true, const {T} *y_pred, ptrdiff_t n, "
+                                  "const {T} *sample_weight, ptrdiff_t sw_stride, "
+                                  "const {T} *pos_weight, ptrdiff_t pw_stride, "
+                                  "const cbce_options *options, double *loss, {T} *loss_out, "
+                                  "{T} *grad_out, ptrdiff_t *bad_index",
+    "cbce_bce_grad_hess_{t}": "const {T} *y_true, const {T} *y_pred, ptrdiff_t n, "
+                              "const {T} *sample_weight, ptrdiff_t sw_stride, "
+                              "const {T} *pos_weight, ptrdiff_t pw_stride, "
+                              "const cbce_options *options, {T} *grad_out, {T} *hess_out, "
+                              "ptrdiff_t *bad_index",
+}
+
+
+def _header_functions():
+    text = HEADER.read_text()
+    found = {}
+    for m in re.finditer(r"static inline int (cbce_\w+)\(([^)]*)\)", text):
+        found[m.group(1)] = " ".join(m.group(2).split())
+    return text, found
+
+
+def test_c_header_signatures_are_pinned():
+    """cbce.h declares exactly the pinned functions, with the pinned parameter lists."""
+    _, found = _header_functions()
+    expected = {}
+    for name, params in PINNED_WRAPPERS.items():
+        for t, T in (("f64", "double"), ("f32", "float")):
+            expected[name.format(t=t)] = params.format(T=T)
+    assert found == expected
+
+
+def test_c_api_table_layout_and_version_are_pinned():
+    """The capsule table's fields and the ABI version match what consumers were built with."""
+    text, _ = _header_functions()
+    table = re.search(r"typedef struct cbce_api_table \{(.*?)\} cbce_api_table;", text, re.S)
+    fields = re.findall(r"(\w+);", re.sub(r"/\*.*?\*/", "", table.group(1), flags=re.S))
+    assert fields == ["abi_version", "table_size", "version", "kernel_variant", "run_f64",
+                      "run_f32"]
+    assert "#define CBCE_ABI_VERSION 1" in text
+    assert cbce._kernels.C_ABI_VERSION == 1
+    assert type(cbce._C_API).__name__ == "PyCapsule"
+    assert "cbce._C_API" in repr(cbce._C_API)
+
+
+def test_cython_api_names_are_pinned():
+    """cbce/capi.pxd offers the array-level functions and the per-element inline functions."""
+    text = CAPI_PXD.read_text()
+    names = set(re.findall(r"\b(cbce_bce\w*_f(?:32|64)|import_cbce|logit_\w+|prob_\w+)\b", text))
+    expected = {f.format(t=t) for f in PINNED_WRAPPERS for t in ("f32", "f64")}
+    expected |= {"import_cbce", "logit_loss", "logit_grad", "logit_loss_grad", "logit_grad_hess",
+                 "logit_loss_f", "logit_grad_f", "logit_loss_grad_f", "prob_loss", "prob_grad",
+                 "prob_loss_grad"}
+    assert names == expected
+
+
+def test_get_include_holds_the_headers():
+    """cbce.get_include() is the installed folder with cbce.h and cbce_math.h."""
+    folder = pathlib.Path(cbce.get_include())
+    assert (folder / "cbce.h").is_file() and (folder / "cbce_math.h").is_file()
+    assert pathlib.Path(cbce.__file__).parent in folder.parents
