@@ -199,6 +199,8 @@ def _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction, 
     shape = y_pred.shape
     if y_true.shape != shape or not (y_pred.flags.c_contiguous and y_true.flags.c_contiguous):
         return None
+    if not (y_pred.flags.aligned and y_true.flags.aligned):
+        return None                    # misaligned: copied by the general path (see _cast)
     if type(reduction) is not str or reduction not in _REDUCTIONS or type(from_logits) is not bool:
         return None
     if n_threads is None:
