@@ -75,6 +75,21 @@ def test_misaligned_out_is_filled_like_an_aligned_one(dtype):
     _same([g, h], cbce.bce_grad_hess(y, x))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_misaligned_inputs_without_options(dtype):
+    """The common call (contiguous, one dtype, no weights, no out) on misaligned buffers gives
+    the aligned results (the facade's fast path must not pass them to the kernels as they are)."""
+    y, x, p, _ = _data(40_001, dtype)
+    def arrays(result):
+        return [np.asarray(v) for v in (result if isinstance(result, tuple) else (result,))]
+
+    for fn in (cbce.bce, cbce.bce_grad, cbce.bce_loss_and_grad):
+        for logits, xx in ((True, x), (False, p)):
+            _same(arrays(fn(_misaligned(y), _misaligned(xx), from_logits=logits)),
+                  arrays(fn(y, xx, from_logits=logits)))
+    _same(cbce.bce_grad_hess(_misaligned(y), _misaligned(x)), cbce.bce_grad_hess(y, x))
+
+
 def test_misaligned_in_place_gradient():
     """out=y_pred on a misaligned buffer: the gradient lands in y_pred, as for an aligned one."""
     y, x, _, _ = _data(3001, np.float64)

@@ -6,7 +6,8 @@ polynomials) and evaluates the helper through `math_eval`, a loop compiled like 
 The error of y against the exact value v is |y - v| / ulp(v), with ulp(v) = 2^(e-53) for
 2^(e-1) <= |v| < 2^e, and never below the subnormal spacing 2^-1074 (subnormal results are
 compared in absolute terms). Bounds claimed in the header: exp_nonpos <= 1, log <= 1,
-log1p <= 1.5, recip12 <= 1.
+log1p and log1p_01 <= 1.5, recip12 <= 1; the float32 helpers exp_nonpos_f, log1p_01_f and
+recip12_f <= 1.5 float32 ulp (2^(e-24), at least 2^-149), on arguments rounded to float32.
 
 `python tests/test_math.py` prints the measured maxima per helper and variant.
 """
@@ -22,7 +23,10 @@ from cbce import _dispatch
 from _stats import record
 
 DPS = 40                      # 133 bits: the reference's own error is far below 2^-53 relative
-BOUNDS = {"exp_nonpos": 1.0, "log": 1.0, "log1p": 1.5, "recip12": 1.0}
+BOUNDS = {"exp_nonpos": 1.0, "log": 1.0, "log1p": 1.5, "log1p_01": 1.5, "recip12": 1.0,
+          # float32 helpers (float32 logit kernels): float32 ulps, arguments rounded to float32
+          "exp_nonpos_f": 1.5, "log1p_01_f": 1.5, "recip12_f": 1.5}
+FLOAT32 = {"exp_nonpos_f", "log1p_01_f", "recip12_f"}
 SQRT2 = math.sqrt(2.0)
 LN2 = math.log(2.0)
 MODULES = {"baseline": "cbce._kernels", "avx2": "cbce._kernels_avx2", "avx512": "cbce._kernels_avx512"}
@@ -44,6 +48,24 @@ def _grid(name):
     """~5e4 to 1e5 points of the helper's domain with its edge points (boundaries of the
     reduction intervals, of the normal and subnormal ranges, powers of two)."""
     rng = np.random.default_rng(20260)
+    if name in FLOAT32:
+        x = _grid(name[:-2])                     # the double grid, then rounded to float32
+        lo = {"exp_nonpos_f": -104.0, "log1p_01_f": 0.0, "recip12_f": 1.0}[name]
+        hi = {"exp_nonpos_f": 0.0, "log1p_01_f": 1.0, "recip12_f": 2.0}[name]
+        dense = {"exp_nonpos_f": np.concatenate([np.linspace(-104.0, 0.0, 40001),
+                                                 -np.geomspace(1e-45, 1.0, 3000)]),
+                 "log1p_01_f": np.geomspace(1e-45, 1.0, 6000),
+                 "recip12_f": np.linspace(1.0, 2.0, 20001)}[name]
+        # k = round(x/ln2) switches, 2^-126 (-87.34) and 2^-149 (-103.28) results, the clamp
+        edges = {"exp_nonpos_f": [-(k + 0.5) * LN2 for k in range(151)] + [-87.33654, -103.27893,
+                                                                              -103.97208, -104.0, 0.0],
+                 "log1p_01_f": [SQRT2 - 1.0, 0.0, 1.0, 2.0 ** -24, 1e-38],
+                 "recip12_f": [1.0, 2.0, SQRT2, 1.5]}[name]
+        e = np.array(edges, dtype=np.float32)
+        for _ in range(3):
+            e = np.concatenate([e, np.nextafter(e, np.float32(-np.inf)), np.nextafter(e, np.float32(np.inf))])
+        x = np.concatenate([x.astype(np.float32), dense.astype(np.float32), e])
+        return x[(x >= lo) & (x <= hi)].astype(np.float64)
     if name == "exp_nonpos":
         lo, hi = -746.0, 0.0
         uniform = np.linspace(lo, hi, 40001)
@@ -72,6 +94,9 @@ def _grid(name):
                          2.0 ** -52, 1e-300, -1e-300], 4)
         x = np.concatenate([uniform, tiny, -tiny, near_m1, rng.uniform(-0.3, 0.42, 10000), edges])
         return x[(x >= -1.0) & (x <= 1.0)]
+    if name == "log1p_01":
+        x = _grid("log1p")
+        return x[x >= 0.0]
     if name == "recip12":
         edges = _around([1.0, 2.0, SQRT2, 1.5, 17.0 / 12.0], 4)
         x = np.concatenate([np.linspace(1.0, 2.0, 60001), rng.uniform(1.0, 2.0, 20000), edges])
@@ -80,38 +105,47 @@ def _grid(name):
 
 
 _EXACT = {"exp_nonpos": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p,
-          "recip12": lambda u: 1 / u}
+          "log1p_01": mpmath.log1p, "recip12": lambda u: 1 / u, "exp_nonpos_f": mpmath.exp,
+          "log1p_01_f": mpmath.log1p, "recip12_f": lambda u: 1 / u}
 _cache = {}
 
 
 def _reference(name):
-    """(grid, exact values as mpf, log2 of their ulps); infinities left as mpf infinities."""
+    """(grid, exact values in units of their ulp as a double-double hi + lo, log2 of those
+    ulps); hi is +-inf where the exact value is. (In ulp units, so that a subnormal exact
+    value keeps its low bits.)"""
     if name not in _cache:
         x = np.unique(_grid(name))
+        hi, lo, ulp_exp = np.empty(x.size), np.zeros(x.size), np.empty(x.size, dtype=np.int64)
+        # ulp(v) = 2^ulp_exp: 2^(e-53) for 2^(e-1) <= |v| < 2^e, at least 2^-1074 (float32:
+        # 2^(e-24), at least 2^-149)
+        digits, least = (24, -149) if name in FLOAT32 else (53, -1074)
         with mpmath.workdps(DPS):
-            exact = [_EXACT[name](mpmath.mpf(float(v))) if not (name == "log" and v == 0.0)
-                     else mpmath.ninf for v in x]
-            ulp_exp = []                                        # ulp(v) = 2^ulp_exp
-            for v in exact:
-                e = -1074 if mpmath.isinf(v) or v == 0 else int(mpmath.frexp(v)[1]) - 53
-                ulp_exp.append(max(e, -1074))                   # 2^(e-1) <= |v| < 2^e
-        _cache[name] = (x, exact, ulp_exp)
+            for i, v in enumerate(x):
+                exact = mpmath.ninf if name == "log" and v == 0.0 else _EXACT[name](mpmath.mpf(float(v)))
+                if mpmath.isinf(exact) or exact == 0:
+                    hi[i], ulp_exp[i] = float(exact), least
+                    continue
+                ulp_exp[i] = max(int(mpmath.frexp(exact)[1]) - digits, least)
+                scaled = mpmath.ldexp(exact, -int(ulp_exp[i]))
+                hi[i] = float(scaled)
+                lo[i] = float(scaled - mpmath.mpf(hi[i]))
+        _cache[name] = (x, hi, lo, ulp_exp)
     return _cache[name]
 
 
 def ulp_errors(module, name):
     """(grid, errors in ulps of the exact value) of helper `name` in kernel `module`."""
-    x, exact, ulp_exp = _reference(name)
+    x, hi, lo, ulp_exp = _reference(name)
     y = np.empty_like(x)
     module.math_eval(name, np.ascontiguousarray(x), y)
-    err = np.empty(x.size)
-    with mpmath.workdps(DPS):
-        for i, (yi, v) in enumerate(zip(y, exact)):
-            if mpmath.isinf(v):
-                err[i] = 0.0 if yi == float(v) else math.inf
-            else:
-                # Scaled before rounding to float: a subnormal difference would round to 2^-1074.
-                err[i] = float(mpmath.ldexp(abs(mpmath.mpf(float(yi)) - v), -ulp_exp[i]))
+    inf = np.isinf(hi)
+    with np.errstate(invalid="ignore"):
+        # y in ulp units is exact (a power-of-two scaling), and so is its difference from hi
+        # (Sterbenz: they are within a few units of each other).
+        err = np.abs((np.ldexp(y, -ulp_exp) - np.where(inf, 0.0, hi)) - lo)
+    err[inf] = np.where(y[inf] == hi[inf], 0.0, np.inf)
+    err[np.isnan(y)] = np.inf
     return x, err
 
 
@@ -159,9 +193,14 @@ def test_helper_special_values(variant):
     assert ev("log", [0.0, -0.0]).tolist() == [-np.inf, -np.inf]
     assert ev("log1p", [-1.0])[0] == -np.inf
     assert ev("exp_nonpos", [-746.5, -1e4, -1e300, -np.inf]).tolist() == [0.0] * 4
-    assert ev("exp_nonpos", [0.0, -0.0]).tolist() == [1.0, 1.0]
-    assert ev("log", [1.0])[0] == 0.0 and ev("log1p", [0.0])[0] == 0.0
-    assert ev("recip12", [1.0, 2.0]).tolist() == [1.0, 0.5]
+    assert ev("exp_nonpos_f", [-104.5, -1e4, -1e30, -np.inf]).tolist() == [0.0] * 4
+    for f in ("exp_nonpos", "exp_nonpos_f"):
+        assert ev(f, [0.0, -0.0]).tolist() == [1.0, 1.0]
+    assert ev("log", [1.0])[0] == 0.0
+    for f in ("log1p", "log1p_01", "log1p_01_f"):
+        assert ev(f, [0.0])[0] == 0.0
+    for f in ("recip12", "recip12_f"):
+        assert ev(f, [1.0, 2.0]).tolist() == [1.0, 0.5]
 
 
 def max_ulp_table():
