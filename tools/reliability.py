@@ -134,12 +134,13 @@ def build_inplace(tree, env, logfile):
     return rc == 0, secs
 
 
-def variants_of(tree):
-    """The kernel variants of the build in `tree` that this CPU runs."""
+def variants_of(tree, env=None):
+    """The kernel variants of the build in `tree` that this CPU runs (`env`: e.g. the
+    sanitizer runtime, without which an instrumented build does not import)."""
     rc, text, _ = run([PY, "-c", "from cbce import _dispatch; print(' '.join(k for k, v in "
                        "_dispatch.available().items() if v))"],
-                      env={"PYTHONPATH": str(tree)}, cwd=tempfile.gettempdir())
-    return text.split() if rc == 0 else []
+                      env=dict(env or {}, PYTHONPATH=str(tree)), cwd=tempfile.gettempdir())
+    return text.strip().splitlines()[-1].split() if rc == 0 and text.strip() else []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,7 +290,10 @@ def part_sanitizers(args, work):
     env = {"PYTHONPATH": str(tree), "LD_PRELOAD": " ".join(p for p in (asan, ubsan) if p),
            "ASAN_OPTIONS": "detect_leaks=0:halt_on_error=1",
            "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
-    for variant in variants_of(tree):
+    variants = variants_of(tree, env)
+    if not variants:
+        rows.append(("sanitizers: import of the instrumented build", "failed", False))
+    for variant in variants:
         log(f"sanitizers: the suite on the {variant} kernels ...")
         junit = work / f"asan-{variant}.xml"
         # -s: a sanitizer report goes to stderr, which pytest's capture would lose on abort.
