@@ -117,8 +117,9 @@ extensions = [
     Extension(
         f"cbce._kernels{suffix}",
         [f"src/_kernels{suffix}.pyx"],
-        depends=["src/_kernels_impl.pxi", "cbce/_elementwise.pxd", "cbce/include/cbce_math.h",
-                 "cbce/include/cbce_elementwise.h", "cbce/include/cbce.h", "src/cbce_loops.h"],
+        depends=["src/_kernels_impl.pxi", "src/_multiclass_impl.pxi", "cbce/_elementwise.pxd",
+                 "cbce/include/cbce_math.h", "cbce/include/cbce_elementwise.h",
+                 "cbce/include/cbce.h", "src/cbce_loops.h", "src/cbce_softmax.h"],
         include_dirs=[np.get_include(), os.path.join("cbce", "include"), "src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CBCE_OPENMP", "1" if omp is not None else "0"),

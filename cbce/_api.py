@@ -6,6 +6,7 @@ caller did not pass, and call one float32 or float64 entry point of cbce._kernel
 with the GIL released. A range error found by the kernel's fused checks comes back as the flat
 index of the first bad element and is raised here, naming the argument, the value and the index.
 """
+import functools
 import numbers
 import operator
 
@@ -23,16 +24,33 @@ _F64 = np.dtype(np.float64)
 # constant (9.99999996e-13), for float64 input too (checked against torch 2.13).
 _GRAD_FLOOR = float(np.float32(1e-12))
 _ENTRY = {_F32: _kernels.run_f32, _F64: _kernels.run_f64}
+_FOCAL_ENTRY = {_F32: _kernels.run_focal_f32, _F64: _kernels.run_focal_f64}
 
 
 def _numeric(a, name):
-    """`a` as an ndarray of a real numeric dtype (no copy where it already is one)."""
+    """`a` as an ndarray of a real numeric dtype, without a copy where the memory allows it.
+
+    ndarrays pass as they are (subclasses as base-class views); other DLPack producers (PyTorch
+    and JAX CPU arrays, ...) are read through np.from_dlpack, which shares their memory and
+    strides (issue #7); everything else goes through np.asarray: ``__array__`` (pandas Series),
+    the buffer protocol (memoryview, array.array) or a sequence. A producer that cannot export
+    (a tensor that requires grad, a GPU array) falls back to np.asarray, whose error then names
+    the reason.
+    """
     if type(a) is not np.ndarray and isinstance(a, np.ndarray) and isinstance(a, np.ma.MaskedArray):
         # np.asarray would drop the mask and cbce would silently use the masked values.
         raise TypeError(f"{name} is a masked array and cbce applies no masks; pass "
                         f"{name}.filled(value), or exclude the masked elements with "
                         f"sample_weight=~mask and reduction='weighted_mean'")
-    arr = a if type(a) is np.ndarray else np.asarray(a)
+    if type(a) is np.ndarray:
+        arr = a
+    elif not isinstance(a, np.ndarray) and hasattr(type(a), "__dlpack__"):
+        try:
+            arr = np.from_dlpack(a)
+        except (BufferError, RuntimeError, TypeError, ValueError):
+            arr = np.asarray(a)
+    else:
+        arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers (bool, int or float); "
                         f"got an array of dtype {arr.dtype}")
@@ -92,6 +110,23 @@ def _check_eps(eps, from_logits, dtype):
         raise ValueError(f"eps must be in (0, 0.5); got {eps!r}")
     # Clip in the input's type, as a user's np.clip(p, eps, 1 - eps) would.
     return float(dtype.type(e)), float(dtype.type(1.0) - dtype.type(e))
+
+
+def _check_focal(gamma, alpha):
+    """(gamma, alpha as the kernel takes it: -1.0 for None), or None for plain BCE."""
+    if not isinstance(gamma, numbers.Real) or isinstance(gamma, (bool, np.bool_)):
+        raise TypeError(f"gamma must be a real number >= 0; got {gamma!r}")
+    g = float(gamma)
+    if not 0.0 <= g < float("inf"):
+        raise ValueError(f"gamma must be a finite number >= 0; got {gamma!r}")
+    if alpha is None:
+        return None if g == 0.0 else (g, -1.0)
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, (bool, np.bool_)):
+        raise TypeError(f"alpha must be None or a real number in [0, 1]; got {alpha!r}")
+    a = float(alpha)
+    if not 0.0 <= a <= 1.0:
+        raise ValueError(f"alpha must be None or in [0, 1]; got {alpha!r}")
+    return g, a
 
 
 def _weights(a, name, shape, dtype):
@@ -232,10 +267,11 @@ def _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction, 
 
 
 def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoothing, eps,
-         reduction, n_threads, outs):
+         reduction, n_threads, outs, gamma=0.0, alpha=None):
     """Check, convert and dispatch. `outs` names the outputs wanted ('loss', 'grad', 'hess'),
     each mapped to (the caller's array or None, the argument's name)."""
-    if sample_weight is None and pos_weight is None:
+    if sample_weight is None and pos_weight is None and alpha is None \
+            and type(gamma) in (float, int) and gamma == 0:
         fast = _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction,
                          n_threads, outs)
         if fast is not None:
@@ -243,6 +279,7 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
     red, nt, ls = _check_options(reduction, n_threads, label_smoothing)
+    focal = _check_focal(gamma, alpha)
     x = _numeric(y_pred, "y_pred")
     y = _numeric(y_true, "y_true")
     if x.shape != y.shape:
@@ -287,6 +324,9 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     w2 = views[2] if w is not None else None
     pw2 = views[-1] if pw is not None else None
     entry = _ENTRY[dtype]
+    if focal is not None:
+        # Focal options go to their own entry points; gamma = 0 without alpha never gets here.
+        entry = functools.partial(_FOCAL_ENTRY[dtype], gamma=focal[0], alpha=focal[1])
     floor = _GRAD_FLOOR
     flat = {k: v.reshape(-1) for k, v in results.items()}
 
@@ -307,52 +347,359 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
 
 
 def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-        label_smoothing=0.0, eps=None, reduction="mean", n_threads=None):
-    """Binary cross-entropy of `y_pred` (probabilities, or logits with from_logits=True).
+        label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, gamma=0.0,
+        alpha=None):
+    """Binary cross-entropy of predictions against targets: a number, or one per element.
 
-    Returns a Python float (accumulated in float64) for reduction "mean", "sum" or
-    "weighted_mean", and the per-element losses (compute dtype, shape of y_pred) for "none".
-    See the README's semantics table for every option.
+    Per element, with x = ``y_pred``, y = ``y_true``, w = ``sample_weight`` and
+    p_w = ``pos_weight``:
+
+    * probabilities: l = -w [p_w y max(log x, -100) + (1 - y) max(log(1 - x), -100)]
+      (PyTorch's ``binary_cross_entropy``);
+    * logits: l = w [p_w y softplus(-x) + (1 - y) softplus(x)] (PyTorch's
+      ``binary_cross_entropy_with_logits``, scikit-learn's ``HalfBinomialLoss``), within
+      4 ulp of the exact value for every finite x.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets in [0, 1] with y_pred's shape: bool, int or float (soft labels allowed), lists
+        and scalars too.
+    y_pred : array_like
+        Probabilities in [0, 1], or logits with ``from_logits=True``; any shape and strides.
+        float32 (and float16) compute in float32, everything else in float64. Read without a
+        copy when it already has that dtype, as are NumPy views, DLPack producers (PyTorch,
+        JAX CPU arrays), pandas Series and buffers.
+    from_logits : bool, default=False
+        Whether y_pred holds logits (Keras' ``from_logits``, PyTorch's ``*_with_logits``).
+    sample_weight : array_like, optional
+        Per-element weight w, broadcast to y_pred's shape by NumPy's rules (PyTorch's
+        ``weight``, scikit-learn's and Keras' ``sample_weight``); not range-checked.
+    pos_weight : array_like, optional
+        Weight p_w of the positive term, broadcast likewise (PyTorch's ``pos_weight``, e.g.
+        one per class along the last axis).
+    label_smoothing : float, default=0.0
+        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
+    eps : float, optional
+        Probabilities only: clip x to [eps, 1 - eps] (in y_pred's dtype) first, as Keras
+        (1e-7) and scikit-learn (``finfo(dtype).eps``) do. None (default): PyTorch's rule, the
+        logs clamped at -100, so that a saturated wrong prediction costs 100, not inf.
+    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
+        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
+        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
+        log_loss, XGBoost); "none": per element.
+    n_threads : int, optional
+        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
+        ``threadpool_limits``), and one thread below 32768 elements.
+    gamma : float, default=0.0
+        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
+        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
+        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
+        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
+    alpha : float, optional
+        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
+        label. None (default): alpha_t = 1.
+
+    Returns
+    -------
+    loss : float or ndarray
+        A Python float accumulated in float64, bitwise identical for every thread count and
+        memory layout; for reduction="none" the per-element losses, of y_pred's shape and the
+        compute dtype.
+
+    Raises
+    ------
+    ValueError
+        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
+        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
+        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
+        array. A call that raises modifies none of its arguments.
+    TypeError
+        Complex, string, object or other non-numeric input.
+
+    See Also
+    --------
+    bce_loss_and_grad : the loss and its gradient in one pass.
+    cbce.metrics.log_loss : scikit-learn's log_loss (labels, clipping) on this function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import cbce
+    >>> y = np.array([1.0, 0.0, 1.0])
+    >>> round(cbce.bce(y, np.array([0.9, 0.2, 0.6])), 10)
+    0.2797765636
+    >>> round(cbce.bce(y, np.array([2.0, -1.0, 0.5]), from_logits=True), 10)
+    0.3047555609
+    >>> cbce.bce(y, np.array([0.9, 0.2, 0.6]), reduction="none")
+    array([0.10536052, 0.22314355, 0.51082562])
+    >>> round(cbce.bce(y, np.array([0.0, 0.2, 0.6]), reduction="sum"), 10)  # 100, not inf
+    100.7339691751
+    >>> round(cbce.bce(y, np.array([0.0, 0.2, 0.6]), eps=1e-7, reduction="sum"), 10)
+    16.852064826
     """
     none = reduction == "none"
     value, res = _run(_OP["loss"], y_true, y_pred, from_logits, sample_weight, pos_weight,
-                      label_smoothing, eps, reduction, n_threads, {"loss": (None, "")} if none else {})
+                      label_smoothing, eps, reduction, n_threads, {"loss": (None, "")} if none else {},
+                      gamma, alpha)
     return res["loss"] if none else value
 
 
 def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-             label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None):
-    """Gradient of `bce(...)` (same options) with respect to y_pred, element by element.
+             label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None,
+             gamma=0.0, alpha=None):
+    """Gradient of ``bce`` with respect to y_pred, element by element (same options).
 
-    `out`: a writable C-contiguous array of y_pred's shape and the compute dtype; it may be
-    y_pred itself (in-place gradient). Returned filled.
+    The derivative of the returned (reduced) loss: divided by the number of elements for
+    reduction="mean", by the sum of the weights for "weighted_mean".
+
+    * probabilities: w [(1 - y) x - p_w y (1 - x)] / max(x (1 - x), 1e-12), at the clipped x
+      (PyTorch's backward; 1e-12 is its float32 constant 9.99999996e-13 for both dtypes);
+    * logits: w [(1 - y) sigmoid(x) - p_w y sigmoid(-x)].
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets in [0, 1] with y_pred's shape: bool, int or float (soft labels allowed), lists
+        and scalars too.
+    y_pred : array_like
+        Probabilities in [0, 1], or logits with ``from_logits=True``; any shape and strides.
+        float32 (and float16) compute in float32, everything else in float64. Read without a
+        copy when it already has that dtype, as are NumPy views, DLPack producers (PyTorch,
+        JAX CPU arrays), pandas Series and buffers.
+    from_logits : bool, default=False
+        Whether y_pred holds logits (Keras' ``from_logits``, PyTorch's ``*_with_logits``).
+    sample_weight : array_like, optional
+        Per-element weight w, broadcast to y_pred's shape by NumPy's rules (PyTorch's
+        ``weight``, scikit-learn's and Keras' ``sample_weight``); not range-checked.
+    pos_weight : array_like, optional
+        Weight p_w of the positive term, broadcast likewise (PyTorch's ``pos_weight``, e.g.
+        one per class along the last axis).
+    label_smoothing : float, default=0.0
+        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
+    eps : float, optional
+        Probabilities only: clip x to [eps, 1 - eps] (in y_pred's dtype) first, as Keras
+        (1e-7) and scikit-learn (``finfo(dtype).eps``) do. None (default): PyTorch's rule, the
+        logs clamped at -100, so that a saturated wrong prediction costs 100, not inf.
+    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
+        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
+        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
+        log_loss, XGBoost); "none": per element.
+    n_threads : int, optional
+        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
+        ``threadpool_limits``), and one thread below 32768 elements.
+    out : ndarray, optional
+        A writable C-contiguous array of y_pred's shape and the compute dtype to fill; it may
+        be y_pred itself (an in-place gradient).
+    gamma : float, default=0.0
+        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
+        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
+        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
+        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
+    alpha : float, optional
+        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
+        label. None (default): alpha_t = 1.
+
+    Returns
+    -------
+    grad : ndarray
+        The gradient, of y_pred's shape and the compute dtype (``out`` when given).
+
+    Raises
+    ------
+    ValueError
+        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
+        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
+        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
+        array. A call that raises modifies none of its arguments.
+    TypeError
+        Complex, string, object or other non-numeric input.
+
+    See Also
+    --------
+    bce_loss_and_grad : the loss too, in the same pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import cbce
+    >>> y = np.array([1.0, 0.0, 1.0])
+    >>> cbce.bce_grad(y, np.array([2.0, -1.0, 0.5]), from_logits=True)
+    array([-0.03973431,  0.08964714, -0.12584689])
+    >>> logits = np.array([2.0, -1.0, 0.5])
+    >>> g = cbce.bce_grad(y, logits, from_logits=True, reduction="sum", out=logits)
+    >>> g is logits  # in place
+    True
     """
     _, res = _run(_OP["grad"], y_true, y_pred, from_logits, sample_weight, pos_weight,
-                  label_smoothing, eps, reduction, n_threads, {"grad": (out, "out")})
+                  label_smoothing, eps, reduction, n_threads, {"grad": (out, "out")}, gamma, alpha)
     return res["grad"]
 
 
 def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
-                      label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None):
-    """(bce(...), bce_grad(...)) computed in one pass over the data.
+                      label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None,
+                      gamma=0.0, alpha=None):
+    """``(bce(...), bce_grad(...))`` computed in one pass over the data.
 
-    The loss is a float, or an array for reduction="none"; `out` receives the gradient.
+    One read of the inputs and one write of the gradient, with no temporary array: what a
+    training step needs (cbce.torch's losses call it in their forward).
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets in [0, 1] with y_pred's shape: bool, int or float (soft labels allowed), lists
+        and scalars too.
+    y_pred : array_like
+        Probabilities in [0, 1], or logits with ``from_logits=True``; any shape and strides.
+        float32 (and float16) compute in float32, everything else in float64. Read without a
+        copy when it already has that dtype, as are NumPy views, DLPack producers (PyTorch,
+        JAX CPU arrays), pandas Series and buffers.
+    from_logits : bool, default=False
+        Whether y_pred holds logits (Keras' ``from_logits``, PyTorch's ``*_with_logits``).
+    sample_weight : array_like, optional
+        Per-element weight w, broadcast to y_pred's shape by NumPy's rules (PyTorch's
+        ``weight``, scikit-learn's and Keras' ``sample_weight``); not range-checked.
+    pos_weight : array_like, optional
+        Weight p_w of the positive term, broadcast likewise (PyTorch's ``pos_weight``, e.g.
+        one per class along the last axis).
+    label_smoothing : float, default=0.0
+        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
+    eps : float, optional
+        Probabilities only: clip x to [eps, 1 - eps] (in y_pred's dtype) first, as Keras
+        (1e-7) and scikit-learn (``finfo(dtype).eps``) do. None (default): PyTorch's rule, the
+        logs clamped at -100, so that a saturated wrong prediction costs 100, not inf.
+    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
+        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
+        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
+        log_loss, XGBoost); "none": per element.
+    n_threads : int, optional
+        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
+        ``threadpool_limits``), and one thread below 32768 elements.
+    out : ndarray, optional
+        A writable C-contiguous array of y_pred's shape and the compute dtype that receives
+        the gradient; it may be y_pred itself.
+    gamma : float, default=0.0
+        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
+        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
+        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
+        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
+    alpha : float, optional
+        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
+        label. None (default): alpha_t = 1.
+
+    Returns
+    -------
+    loss : float or ndarray
+        As ``bce`` returns it.
+    grad : ndarray
+        As ``bce_grad`` returns it.
+
+    Raises
+    ------
+    ValueError
+        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
+        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
+        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
+        array. A call that raises modifies none of its arguments.
+    TypeError
+        Complex, string, object or other non-numeric input.
+
+    See Also
+    --------
+    bce_grad_hess : gradient and hessian, for boosting objectives.
+
+    Examples
+    --------
+    Logistic regression by gradient descent:
+
+    >>> import numpy as np
+    >>> import cbce
+    >>> X = np.random.default_rng(0).standard_normal((1000, 3))
+    >>> y = (X[:, 0] > 0).astype(float)
+    >>> w = np.zeros(3)
+    >>> for _ in range(50):
+    ...     loss, g = cbce.bce_loss_and_grad(y, X @ w, from_logits=True)
+    ...     w -= 1.0 * (X.T @ g)
+    >>> bool(loss < 0.2), bool(w[0] > 2 * abs(w[1:]).max())
+    (True, True)
     """
     outs = {"grad": (out, "out")}
     if reduction == "none":
         outs["loss"] = (None, "")
     value, res = _run(_OP["loss_grad"], y_true, y_pred, from_logits, sample_weight,
-                      pos_weight, label_smoothing, eps, reduction, n_threads, outs)
+                      pos_weight, label_smoothing, eps, reduction, n_threads, outs, gamma, alpha)
     return (res["loss"] if reduction == "none" else value), res["grad"]
 
 
 def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_smoothing=0.0,
-                  reduction="mean", n_threads=None, grad_out=None, hess_out=None):
-    """(gradient, hessian diagonal) of the BCE of logits `y_pred`, in one pass.
+                  reduction="mean", n_threads=None, grad_out=None, hess_out=None, gamma=0.0,
+                  alpha=None):
+    """Gradient and hessian diagonal of the BCE of logits, in one pass.
 
-    What gradient-boosting objectives need; scaled like the loss's reduction.
+    What a gradient-boosting objective returns (XGBoost, LightGBM custom objectives), with x
+    the logits: grad = w [(1 - y) sigmoid(x) - p_w y sigmoid(-x)] and
+    hess = w (p_w y + 1 - y) sigmoid(x) sigmoid(-x), both scaled like the loss's reduction.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Targets in [0, 1] with y_pred's shape (bool, int or float).
+    y_pred : array_like
+        Logits, any shape and strides; float32 computes in float32, else float64.
+    sample_weight : array_like, optional
+        Per-element weight, broadcast to y_pred's shape.
+    pos_weight : array_like, optional
+        Weight of the positive term, broadcast to y_pred's shape.
+    label_smoothing : float, default=0.0
+        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
+    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
+        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
+        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
+        log_loss, XGBoost); "none": per element.
+    n_threads : int, optional
+        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
+        ``threadpool_limits``), and one thread below 32768 elements.
+    grad_out, hess_out : ndarray, optional
+        Writable C-contiguous arrays of y_pred's shape and the compute dtype to fill; they
+        must not overlap.
+    gamma : float, default=0.0
+        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
+        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
+        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
+        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
+    alpha : float, optional
+        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
+        label. None (default): alpha_t = 1.
+
+    Returns
+    -------
+    grad : ndarray
+        The gradient with respect to the logits.
+    hess : ndarray
+        The diagonal of the hessian (positive, within 4 ulp of the exact value).
+
+    Raises
+    ------
+    ValueError
+        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
+        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
+        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
+        array. A call that raises modifies none of its arguments.
+    TypeError
+        Complex, string, object or other non-numeric input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import cbce
+    >>> grad, hess = cbce.bce_grad_hess(np.array([1, 0, 0]), np.array([0.0, 2.0, -3.0]),
+    ...                                 reduction="sum")
+    >>> grad
+    array([-0.5       ,  0.88079708,  0.04742587])
+    >>> hess
+    array([0.25      , 0.10499359, 0.04517666])
     """
     _, res = _run(_OP["grad_hess"], y_true, y_pred, True, sample_weight, pos_weight,
                   label_smoothing, None, reduction, n_threads,
-                  {"grad": (grad_out, "grad_out"), "hess": (hess_out, "hess_out")})
+                  {"grad": (grad_out, "grad_out"), "hess": (hess_out, "hess_out")}, gamma, alpha)
     return res["grad"], res["hess"]

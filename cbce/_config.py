@@ -11,11 +11,34 @@ except ImportError:  # pragma: no cover - a build always writes it
 
 
 def show_config(print_=True):
-    """Print (unless print_=False) and return the build and runtime configuration.
+    """Print (unless ``print_=False``) and return the build and runtime configuration.
 
-    Keys: version, kernel_variant (the one in use), kernel_variants (built and runnable here),
-    openmp, default_n_threads, parallel_threshold, block_size, compiler, compile_args,
-    variant_flags, link_args, cython_directives, python.
+    Parameters
+    ----------
+    print_ : bool, default=True
+        Whether to print the configuration, one ``key : value`` line per entry.
+
+    Returns
+    -------
+    config : dict
+        version; kernel_variant (the one in use: baseline, avx2 or avx512, chosen for this
+        CPU or forced with ``CBCE_KERNEL``); kernel_variants (built and runnable here); openmp
+        (whether the kernels were built with OpenMP); default_n_threads (what n_threads=None
+        uses now: ``omp_get_max_threads()``, which ``OMP_NUM_THREADS`` and threadpoolctl
+        set); parallel_threshold (fewer elements run on one thread); block_size (the fixed
+        summation block); compiler, compile_args, variant_flags, link_args,
+        cython_directives (how the extension was built); python.
+
+    Examples
+    --------
+    >>> import cbce
+    >>> config = cbce.show_config(print_=False)
+    >>> config["version"] == cbce.__version__
+    True
+    >>> from threadpoolctl import threadpool_limits
+    >>> with threadpool_limits(1):
+    ...     cbce.show_config(print_=False)["default_n_threads"]
+    1
     """
     from cbce import __version__
 

@@ -123,6 +123,8 @@ cdef struct Job:
     double lo, hi              # probabilities are clipped to [lo, hi] (eps, or [0, 1])
     double floor               # gradient denominator floor, in the input's float type
     double scale               # reduction scale of gradient and hessian (1, 1/N or 1/sum w)
+    bint focal                 # focal BCE (issue 9): math_loop_focal runs instead
+    double gamma, alpha        # focal exponent; alpha < 0 is None (alpha_t = 1)
     double* partial            # per-block loss sums
     unsigned char* bad         # per-block validity flags
 
@@ -245,6 +247,8 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
             return cbce_check_f64(n, X, Y, not j.logits)
         else:
             return cbce_check_f32(n, X, Y, not j.logits)
+    if j.focal:
+        return math_loop_focal(j, X, Y, W, P, n, start, buf)
 
     if floating is double:
         if j.logits:
@@ -276,6 +280,113 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
         if op == OP_GRAD:
             return cbce_prob_grad_f32(n, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
         return cbce_prob_loss_grad_f32(n, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
+
+
+cdef extern from "cbce_loops.h" nogil:
+    # Focal BCE (issue 9): the same shape as the loops above, plus gamma and alpha (< 0: None).
+    int cbce_focal_logit_loss_f64(Py_ssize_t, const double*, const double*, const double*,
+                                  const double*, double, double, double, double, double*)
+    int cbce_focal_logit_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                                  const double*, double, double, double, double, double,
+                                  double*)
+    int cbce_focal_logit_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                                       const double*, double, double, double, double, double,
+                                       double*, double*)
+    int cbce_focal_logit_grad_hess_f64(Py_ssize_t, const double*, const double*, const double*,
+                                       const double*, double, double, double, double, double,
+                                       double*, double*)
+    int cbce_focal_prob_loss_f64(Py_ssize_t, const double*, const double*, const double*,
+                                 const double*, double, double, double, double, double, double,
+                                 double*)
+    int cbce_focal_prob_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                                 const double*, double, double, double, double, double, double,
+                                 double, double, double*)
+    int cbce_focal_prob_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+                                      const double*, double, double, double, double, double,
+                                      double, double, double, double*, double*)
+    int cbce_focal_logit_loss_f32(Py_ssize_t, const float*, const float*, const float*,
+                                  const float*, double, double, double, double, double*)
+    int cbce_focal_logit_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+                                  const float*, double, double, double, double, double, float*)
+    int cbce_focal_logit_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+                                       const float*, double, double, double, double, double,
+                                       double*, float*)
+    int cbce_focal_logit_grad_hess_f32(Py_ssize_t, const float*, const float*, const float*,
+                                       const float*, double, double, double, double, double,
+                                       float*, float*)
+    int cbce_focal_prob_loss_f32(Py_ssize_t, const float*, const float*, const float*,
+                                 const float*, double, double, double, double, double, double,
+                                 double*)
+    int cbce_focal_prob_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+                                 const float*, double, double, double, double, double, double,
+                                 double, double, float*)
+    int cbce_focal_prob_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+                                      const float*, double, double, double, double, double,
+                                      double, double, double, double*, float*)
+
+
+cdef int math_loop_focal(const Job* j, const floating* X, const floating* Y, const floating* W,
+                         const floating* P, Py_ssize_t n, Py_ssize_t start,
+                         double* buf) noexcept nogil:
+    """Focal BCE of one block (issue 9; cbce_elementwise.h, notes E-G): math in double for both
+    dtypes, outputs rounded once. Returns 1 if an element is invalid."""
+    cdef floating* g = <floating*>j.grad_out + start
+    cdef floating* h = <floating*>j.hess_out + start
+    cdef double keep = j.keep, add = j.add, lo = j.lo, hi = j.hi, fl = j.floor, sc = j.scale
+    cdef double gam = j.gamma, al = j.alpha
+    cdef int op = j.op
+    if floating is double:
+        if j.logits:
+            if op == OP_LOSS:
+                return cbce_focal_logit_loss_f64(n, X, Y, W, P, keep, add, gam, al, buf)
+            if op == OP_GRAD:
+                return cbce_focal_logit_grad_f64(n, X, Y, W, P, keep, add, gam, al, sc, g)
+            if op == OP_LOSS_GRAD:
+                return cbce_focal_logit_loss_grad_f64(n, X, Y, W, P, keep, add, gam, al, sc,
+                                                      buf, g)
+            return cbce_focal_logit_grad_hess_f64(n, X, Y, W, P, keep, add, gam, al, sc, g, h)
+        if op == OP_LOSS:
+            return cbce_focal_prob_loss_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, buf)
+        if op == OP_GRAD:
+            return cbce_focal_prob_grad_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc, g)
+        return cbce_focal_prob_loss_grad_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc,
+                                             buf, g)
+    else:
+        if j.logits:
+            if op == OP_LOSS:
+                return cbce_focal_logit_loss_f32(n, X, Y, W, P, keep, add, gam, al, buf)
+            if op == OP_GRAD:
+                return cbce_focal_logit_grad_f32(n, X, Y, W, P, keep, add, gam, al, sc, g)
+            if op == OP_LOSS_GRAD:
+                return cbce_focal_logit_loss_grad_f32(n, X, Y, W, P, keep, add, gam, al, sc,
+                                                      buf, g)
+            return cbce_focal_logit_grad_hess_f32(n, X, Y, W, P, keep, add, gam, al, sc, g, h)
+        if op == OP_LOSS:
+            return cbce_focal_prob_loss_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, buf)
+        if op == OP_GRAD:
+            return cbce_focal_prob_grad_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc, g)
+        return cbce_focal_prob_loss_grad_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc,
+                                             buf, g)
+
+
+def run_focal_f64(int op, bint logits, int reduction,
+                  const double[:, :] x, const double[:, :] y, const double[:, :] w,
+                  const double[:, :] pw, double[::1] loss_out, double[::1] grad_out,
+                  double[::1] hess_out, double label_smoothing, double lo, double hi,
+                  double floor, int n_threads, double gamma, double alpha):
+    """run_f64 with focal gamma >= 0 and alpha in [0, 1] (< 0: None); not both default."""
+    return _entry(op, logits, reduction, x, y, w, pw, loss_out, grad_out, hess_out,
+                  label_smoothing, lo, hi, floor, n_threads, gamma, alpha)
+
+
+def run_focal_f32(int op, bint logits, int reduction,
+                  const float[:, :] x, const float[:, :] y, const float[:, :] w,
+                  const float[:, :] pw, float[::1] loss_out, float[::1] grad_out,
+                  float[::1] hess_out, double label_smoothing, double lo, double hi,
+                  double floor, int n_threads, double gamma, double alpha):
+    """run_f32 with focal options (math in float64, outputs rounded once to float32)."""
+    return _entry(op, logits, reduction, x, y, w, pw, loss_out, grad_out, hess_out,
+                  label_smoothing, lo, hi, floor, n_threads, gamma, alpha)
 
 
 cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) noexcept nogil:
@@ -420,7 +531,8 @@ cdef object _entry(int op, bint logits, int reduction,
                    const floating[:, :] x, const floating[:, :] y,
                    const floating[:, :] w, const floating[:, :] pw,
                    floating[::1] loss_out, floating[::1] grad_out, floating[::1] hess_out,
-                   double label_smoothing, double lo, double hi, double floor, int n_threads):
+                   double label_smoothing, double lo, double hi, double floor, int n_threads,
+                   double gamma=0.0, double alpha=-1.0):
     cdef Job j
     cdef double value
     cdef Py_ssize_t bad_index = -1, n = x.shape[0] * x.shape[1], rows, cols, isz
@@ -443,6 +555,9 @@ cdef object _entry(int op, bint logits, int reduction,
     j.hi = hi
     j.floor = floor
     j.scale = 1.0
+    j.focal = gamma != 0.0 or alpha >= 0.0
+    j.gamma = gamma
+    j.alpha = alpha
     j.loss_out = j.grad_out = j.hess_out = NULL
     j.partial = NULL
     j.bad = NULL
@@ -686,6 +801,7 @@ cdef int _capi_run(int op, const floating* y, const floating* x, Py_ssize_t n,
         j.hi = 1.0 - eps
     j.floor = <double><float>1e-12          # PyTorch's EPSILON, a float32 constant
     j.scale = 1.0
+    j.focal = 0                # the C API has no focal options
     j.partial = NULL
     j.bad = NULL
     j.x = _operand2d(<const char*>x, 0, isz, 1, n, isz)

@@ -204,6 +204,63 @@ static CBCE_INLINE double cbce_log1p_01(double t)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Exact splits for powers q^g = exp(g*log q) (focal loss, issue 9). exp(z) has a relative error
+ * of |z|*eps from the rounding of z alone (z = -700: ~350 ulp), so g*log q is carried as an
+ * unevaluated sum hi + lo: log q's large part k*ln2_hi is exact, g*hi is split exactly by
+ * cbce_two_prod, and exp(hi + lo) = exp(s)*(1 + c) with s + c = hi + lo exactly (cbce_two_sum).
+ */
+
+/* a*b = p + *err exactly (barring overflow). FMA where the target has it (every AVX2 build);
+   else Dekker's product with Veltkamp's split (no FMA instruction exists to contract it into). */
+static CBCE_INLINE double cbce_two_prod(double a, double b, double* err)
+{
+    double p = a * b;
+#if defined(__FMA__) || defined(FP_FAST_FMA)
+    *err = fma(a, b, -p);
+#else
+    const double split = 134217729.0;                 /* 2^27 + 1 */
+    double t = split * a;
+    double ah = t - (t - a), al = a - ah;
+    t = split * b;
+    double bh = t - (t - b), bl = b - bh;
+    *err = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+    return p;
+}
+
+/* a + b = s + *err exactly (Knuth's branch-free TwoSum: no ordering of |a|, |b| needed). */
+static CBCE_INLINE double cbce_two_sum(double a, double b, double* err)
+{
+    double s = a + b;
+    double bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+/* log(x) = hi + *lo for x in [0, 2^1023]: hi = k*ln2_hi (exact: ln2_hi has 32 significant bits),
+   *lo = log(m) + k*ln2_lo with x = 2^k*m, m in [sqrt(2)/2, sqrt(2)), |*lo| < 0.35. log(0) gives
+   hi + lo = -inf; NaN propagates through *lo. Same accuracy as cbce_log for the sum. */
+static CBCE_INLINE double cbce_log_split(double x, double* lo)
+{
+    const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
+    const double shift = 0x1.8p52;
+    int64_t sub = x < 0x1p-1022;                                      /* subnormal or 0 */
+    double xs = sub ? x * 0x1p52 : x;
+    uint64_t ix = cbce_asuint(xs) + (0x3ff0000000000000ULL - sqrt_half);
+    int64_t k = (int64_t)(ix >> 52) - 1023 - (sub ? 52 : 0);
+    double m = cbce_asdouble((ix & 0x000fffffffffffffULL) + sqrt_half);  /* [0.707, 1.414) */
+    double kd = cbce_asdouble(cbce_asuint(shift) + (uint64_t)k) - shift;
+#ifdef CBCE_USE_LIBM
+    double lm = log1p(m - 1.0);                                       /* m - 1 is exact */
+#else
+    double lm = cbce_log_kf(0.0, m - 1.0);
+#endif
+    lm = x == 0.0 ? -INFINITY : lm;
+    *lo = x != x ? x : lm + kd * cbce_ln2_lo;
+    return kd * cbce_ln2_hi;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * float32 versions, for the float32 logit kernels: float arithmetic doubles the SIMD lanes
  * (16 per AVX-512 vector), and the accuracy target is float32's ulp (<= 1.5 ulp each, checked
  * in tests/test_math.py). The same methods as the double versions, shorter polynomials:

@@ -1,0 +1,362 @@
+"""scikit-learn's ``log_loss`` for binary problems, on cbce's kernel (issue #7).
+
+A drop-in for ``sklearn.metrics.log_loss`` (checked against scikit-learn 1.9): the same signature,
+the same label mapping (scikit-learn's LabelBinarizer: the classes sorted, the larger one
+positive), the same clipping (``finfo(dtype).eps``), the same weighting and the same errors for
+bad input. Only the validation and the label mapping are done here; the loss is one call of
+``cbce.bce`` with ``eps`` (the clip), fused range checks and a deterministic float64 sum.
+
+Two-column probabilities (``predict_proba`` output) are scored as scikit-learn scores them,
+column by column, in that same single call: with y_true = 1 the kernel's per-element loss is
+-w·pw·log(clip(x)), so the one-hot labels go in as ``pos_weight`` over the (n, 2) array.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from cbce._api import _numeric, bce
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+__all__ = ["log_loss"]
+
+_F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
+
+def _multiclass_error(k, where):
+    return ValueError(
+        f"cbce.metrics.log_loss handles binary problems only; {where} has {k} classes. "
+        "cbce has no multi-class cross-entropy yet: use sklearn.metrics.log_loss for it."
+    )
+
+
+def _probabilities(y_proba):
+    """(p, eps): y_proba as a float array of ndim 1 (positive class) or 2 (two columns), and
+    scikit-learn's clip, finfo(dtype).eps of the dtype scikit-learn would compute in."""
+    p = _numeric(y_proba, "y_proba")
+    if p.ndim == 0:
+        raise ValueError(f"y_proba must be an array of shape (n_samples,) or (n_samples, 2); "
+                         f"got the scalar {p.item()!r}")
+    if p.ndim > 2:
+        raise ValueError(f"y_proba must have 1 or 2 dimensions; got shape {p.shape}")
+    if p.shape[0] == 0:
+        raise ValueError(f"y_proba holds no sample (shape {p.shape}); at least 1 is required")
+    # scikit-learn keeps float16/32/64 and converts the rest to float64. cbce computes float16
+    # in float32 (more exact than scikit-learn's float16 arithmetic) but clips at float16's eps.
+    dtype = p.dtype if p.dtype in (_F16, _F32, _F64) else _F64
+    eps = float(np.finfo(dtype).eps)
+    if dtype != p.dtype or dtype == _F16:
+        p = p.astype(_F32 if dtype == _F16 else _F64)
+    if p.ndim == 2:
+        if p.shape[1] == 1:
+            p = p[:, 0]
+        elif p.shape[1] != 2:
+            raise _multiclass_error(p.shape[1], f"y_proba of shape {p.shape}")
+    return p, eps
+
+
+def _labels_1d(y_true):
+    """y_true as a 1-D array of labels, or a 2-D (n, 2) indicator matrix."""
+    y = y_true if isinstance(y_true, np.ndarray) else np.asarray(y_true)
+    if y.ndim == 0:
+        raise ValueError(f"y_true must be an array of labels; got the scalar {y.item()!r}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y[:, 0]
+    if y.ndim == 2:
+        if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
+            raise ValueError("y_true as a 2-D array must be a label indicator matrix of 0s and "
+                             f"1s (multioutput targets are not supported); got shape {y.shape} "
+                             f"and dtype {y.dtype}")
+        if y.shape[1] != 2:
+            raise _multiclass_error(y.shape[1], f"the indicator matrix y_true of shape {y.shape}")
+        return y
+    if y.ndim > 2:
+        raise ValueError(f"y_true must be 1-D (or a 2-D indicator matrix); got shape {y.shape}")
+    return y
+
+
+def _class_name(c):
+    return str(c.item() if isinstance(c, np.generic) else c)
+
+
+def _check_classes(classes, from_labels):
+    if classes.size > 2:
+        where = "labels" if from_labels else "y_true"
+        raise _multiclass_error(classes.size, f"{where} (classes {classes.tolist()})")
+    if classes.size < 2:
+        if from_labels:
+            raise ValueError(f"The labels array needs to contain at least two labels, "
+                             f"got {classes.tolist()}.")
+        raise ValueError(f"y_true contains only one label ({_class_name(classes[0])}). Please "
+                         "provide the list of all expected class labels explicitly through "
+                         "the labels argument.")
+
+
+def _check_label_type(uniq):
+    """scikit-learn's type_of_target: float labels must be whole numbers, and none NaN."""
+    if uniq.dtype.kind == "f":
+        if np.isnan(uniq).any():
+            raise ValueError("Input y_true contains NaN.")
+        if not np.all(uniq == np.round(uniq)):
+            raise ValueError(f"Unknown label type: y_true holds continuous values "
+                             f"({uniq[:5].tolist()}...); log_loss needs class labels")
+
+
+def _positive_generic(y, labels):
+    """t (bool, positive class) by sorting the labels: strings, objects, mixed cases."""
+    uniq = np.unique(y)  # sorts; TypeError for unorderable mixed objects, as in scikit-learn
+    if labels is None:
+        _check_label_type(uniq)
+        classes = uniq
+    else:
+        classes = np.unique(np.asarray(labels))
+        _check_classes(classes, True)
+        undeclared = uniq[~np.isin(uniq, classes)]
+        if undeclared.size:
+            raise ValueError(f"y_true contains values {set(undeclared.tolist())} not belonging "
+                             f"to the passed labels {list(labels)}.")
+    _check_classes(classes, labels is not None)
+    return y == classes[1]
+
+
+def _positive(y, labels):
+    """1-D y_true mapped to the positive-class indicator t the kernel takes as y_true.
+
+    Numeric labels take a fast path (min, max and at most two counts; no sort), and y_true
+    goes to the kernel as it is when it already holds 0 and 1. scikit-learn sorts
+    (np.unique): 19 ms at n = 10^6 int64, several times cbce's whole log_loss.
+    """
+    n = y.shape[0]
+    if labels is not None:
+        lab = np.asarray(labels)
+        if lab.ndim != 1:
+            raise ValueError(f"labels must be 1-D; got shape {lab.shape}")
+        classes = np.unique(lab)
+        _check_classes(classes, True)
+        if not np.array_equal(classes, lab):
+            warnings.warn(
+                f"Labels passed were {labels}. But this function assumes labels are ordered "
+                f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure that "
+                "the columns of y_proba correspond to this ordering.", UserWarning, stacklevel=3)
+        if y.dtype.kind not in "biuf" or classes.dtype.kind not in "biuf":
+            return _positive_generic(y, labels)
+        lo, hi = classes
+    else:
+        if y.dtype.kind not in "biuf":
+            return _positive_generic(y, None)
+        if n == 0:
+            raise ValueError("y_true holds no sample; at least 1 is required")
+        lo, hi = y.min(), y.max()
+        if y.dtype.kind == "f" and not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError("Input y_true contains NaN." if np.isnan(lo) or np.isnan(hi)
+                             else "Input y_true contains infinity.")
+        if lo == hi:
+            _check_classes(np.asarray([lo]), False)
+        if y.dtype.kind == "f" and not (float(lo).is_integer() and float(hi).is_integer()):
+            return _positive_generic(y, None)  # raises: continuous labels
+    if labels is None and (y.dtype.kind == "b" or
+                           (y.dtype.kind in "iu" and int(hi) - int(lo) == 1)):
+        binary = True  # bools, and integers between consecutive values, take only lo and hi
+    else:
+        n_lo = n - np.count_nonzero(y) if lo == 0 else np.count_nonzero(y == lo)
+        binary = n_lo + np.count_nonzero(y == hi) == n
+    if not binary:
+        return _positive_generic(y, labels)  # raises: more classes, or undeclared labels
+    if lo == 0 and hi == 1:
+        return y  # already the indicator: no copy (the kernel reads bool/int/float)
+    return y == hi
+
+
+def _check_sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return None
+    w = _numeric(sample_weight, "sample_weight")
+    if w.ndim != 1:
+        raise ValueError(f"sample_weight must be a 1-D array of length n_samples = {n}; "
+                         f"got shape {w.shape}")
+    return w
+
+
+def _check_weights_after(w, value, normalize):
+    """Weight errors scikit-learn raises up front, looked for only when the result shows one
+    (a NaN or infinite weight, or all weights zero, always give a non-finite or zero result:
+    the clipped per-sample losses are finite and positive)."""
+    if w is None or (math.isfinite(value) and value != 0.0):
+        return
+    if np.isnan(w).any():
+        raise ValueError("Input sample_weight contains NaN.")
+    if np.isinf(w).any():
+        raise ValueError("Input sample_weight contains infinity.")
+    if not w.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    if normalize and w.sum(dtype=np.float64) == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+
+
+def _proba_range_error(p, exc):
+    """scikit-learn's message for the probability the kernel's fused check rejected."""
+    if np.isnan(p).any():
+        return ValueError("Input y_proba contains NaN.")
+    if np.isinf(p).any():
+        return ValueError(f"Input y_proba contains infinity or a value too large for "
+                          f"dtype('{p.dtype}').")
+    if p.max() > 1:
+        return ValueError(f"y_proba contains values greater than 1: {p.max()}")
+    if p.min() < 0:
+        return ValueError(f"y_proba contains values lower than 0: {p.min()}")
+    return exc  # pragma: no cover - the kernel rejects nothing else here
+
+
+def _warn_if_rows_do_not_sum_to_one(p, eps):
+    # scikit-learn's test: isclose(row sum, 1, rtol=sqrt(eps)) with array-api-extra's default
+    # atol=1e-8. min/max of the sums need one temporary, not three.
+    s = p[:, 0] + p[:, 1]
+    tol = 1e-8 + math.sqrt(eps)
+    if s.min() < 1 - tol or s.max() > 1 + tol:
+        warnings.warn("The y_proba values do not sum to one. Make sure to pass probabilities.",
+                      UserWarning, stacklevel=3)
+
+
+def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: bool = True,
+             sample_weight: ArrayLike | None = None, labels: ArrayLike | None = None,
+             y_pred: ArrayLike | None = None) -> float:
+    r"""Log loss (logistic loss, binary cross-entropy) of binary classification probabilities.
+
+    scikit-learn's ``sklearn.metrics.log_loss`` for two classes, computed by cbce's kernel:
+    the same arguments, label mapping, clipping and errors, results equal to 1e-12 and 20-50x
+    faster for numeric labels at 10^6 samples (README, "Ecosystem"). For a sample with positive-class indicator
+    :math:`t \in \{0, 1\}` and predicted probability :math:`p` of the positive class,
+
+    .. math:: L(t, p) = -(t \log p' + (1 - t) \log(1 - p')), \quad
+              p' = \min(\max(p, \epsilon), 1 - \epsilon)
+
+    with :math:`\epsilon` = ``np.finfo(y_proba.dtype).eps`` (scikit-learn's current clip;
+    PyTorch clamps the log at -100 instead, see ``cbce.bce``). The result is the mean over the
+    samples, weighted by ``sample_weight`` (:math:`\sum_i w_i L_i / \sum_i w_i`), or the sum.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels, of any type scikit-learn accepts (ints, bools, strings, {-1, 1}, ...). The
+        classes are the sorted distinct labels (or ``labels``); the second one is positive. A
+        (n_samples, 2) 0/1 indicator matrix is accepted too.
+    y_proba : array-like of shape (n_samples,) or (n_samples, 2)
+        Predicted probabilities: of the positive class, or one column per class in sorted class
+        order (``predict_proba`` output). Clipped to [eps, 1 - eps] with
+        eps = ``np.finfo(dtype).eps``; float16 is clipped at its eps and computed in float32.
+    normalize : bool, default=True
+        If True, return the (weighted) mean loss per sample, else the sum of the per-sample
+        losses (weighted by ``sample_weight``).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights. Negative weights are allowed, as in scikit-learn.
+    labels : array-like of 2 labels, default=None
+        The classes, when ``y_true`` may not show both (e.g. a batch of one class).
+    y_pred : array-like, default=None
+        The name of ``y_proba`` before scikit-learn 1.9; accepted for code written for older
+        scikit-learn. Give one of the two.
+
+    Returns
+    -------
+    loss : float
+        The log loss, accumulated in float64 (deterministic for every thread count).
+
+    Raises
+    ------
+    ValueError
+        With scikit-learn's message for: y_true with one class only and no ``labels``, labels
+        of ``y_true`` missing from ``labels``, probabilities outside [0, 1], NaN or infinite,
+        inconsistent lengths, continuous ``y_true``, all-zero sample weights; and for a
+        multi-class problem (more than two classes or columns), which cbce does not handle
+        yet: the message points to ``sklearn.metrics.log_loss``.
+    ZeroDivisionError
+        When ``normalize`` is True and the sample weights sum to zero.
+
+    Warns
+    -----
+    UserWarning
+        When the rows of a two-column ``y_proba`` do not sum to one, or ``labels`` is not
+        sorted, as in scikit-learn.
+
+    See Also
+    --------
+    cbce.bce : the loss with every option (logits, pos_weight, label smoothing, reductions).
+
+    Notes
+    -----
+    For one-column probabilities cbce computes :math:`\log(1 - p)` as ``log1p(-p)``, where
+    scikit-learn rounds :math:`1 - p` first: the two agree to 1.1e-16 per sample, and cbce's is
+    the exact one.
+
+    Examples
+    --------
+    >>> from cbce.metrics import log_loss
+    >>> round(log_loss(["spam", "ham", "ham", "spam"],
+    ...                [[.1, .9], [.9, .1], [.8, .2], [.35, .65]]), 12)
+    0.216161874681
+    >>> round(log_loss([0, 1, 1], [0.1, 0.8, 0.6], sample_weight=[1.0, 2.0, 1.0]), 12)
+    0.265618310513
+    >>> round(log_loss([1, 1], [0.9, 0.8], labels=[0, 1]), 12)  # one class: name both
+    0.164252033486
+    """
+    if y_pred is not None:
+        if y_proba is not None:
+            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is the name "
+                             "scikit-learn < 1.9 used; give y_proba only.")
+        y_proba = y_pred
+    elif y_proba is None:
+        raise TypeError("log_loss() missing the argument 'y_proba' (the predicted probabilities)")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise TypeError(f"normalize must be a bool; got {normalize!r}")
+    if sample_weight is not None and isinstance(sample_weight, numbers.Number):
+        raise TypeError(f"sample_weight must be an array-like of shape (n_samples,) or None; "
+                        f"got {sample_weight!r}")
+
+    p, eps = _probabilities(y_proba)
+    y = _labels_1d(y_true)
+    w = _check_sample_weight(sample_weight, p.shape[0])
+    lengths = [p.shape[0], y.shape[0]] + ([] if w is None else [w.shape[0]])
+    if len(set(lengths)) > 1:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: {lengths}")
+
+    if y.ndim == 2:
+        t2 = y  # indicator matrix, scored column by column
+    else:
+        t = _positive(y, labels)
+        t2 = None
+        if p.ndim == 2 and np.array_equal(p[:, 0], 1 - p[:, 1]):
+            # predict_proba's usual columns [1 - p, p]: score p alone (a strided view), as for
+            # a 1-D y_proba. One comparison pass instead of the one-hot array, the row-sum
+            # check and a kernel pass over 2n elements (1.4-1.5x faster at n = 10^6).
+            p = p[:, 1]
+        elif p.ndim == 2:  # one-hot of t, the (n, 2) pos_weight below
+            t2 = np.empty(p.shape, p.dtype)
+            t2[:, 1] = t
+            np.subtract(1, t2[:, 1], out=t2[:, 0])
+    if t2 is not None and p.ndim == 1:
+        p = np.stack([1 - p, p], axis=1)  # scikit-learn's columns for a 1-D y_proba
+    elif p.ndim == 2:
+        _warn_if_rows_do_not_sum_to_one(p, eps)
+
+    reduction: Literal["sum", "mean", "weighted_mean"] = (
+        "sum" if not normalize else ("mean" if w is None else "weighted_mean"))
+    try:
+        if t2 is None:
+            value = bce(t, p, sample_weight=w, eps=eps, reduction=reduction)
+        else:
+            ones = np.broadcast_to(np.ones((), p.dtype), p.shape)
+            value = bce(ones, p, pos_weight=t2, sample_weight=None if w is None else w[:, None],
+                        eps=eps, reduction=reduction)
+            if normalize:
+                value *= 2.0  # the kernel divides by 2n (or 2·Σw): one loss per row, not per cell
+    except ValueError as exc:
+        raise _proba_range_error(p, exc) from exc
+    _check_weights_after(w, value, normalize)
+    return value

@@ -1,0 +1,147 @@
+"""Packaging (issue #7, item 7): one version number, LICENSE, CHANGELOG, a complete sdist.
+
+The quick checks run always. The build checks (``python -m build`` of an sdist and a wheel from
+it, ``twine check``, the sdist's contents, and the sdist installed in a fresh virtual
+environment passing its own test suite) take minutes: they run with CBCE_TEST_PACKAGING=1, as
+.ci/run does, and need ``build`` and ``twine`` (the ``release`` extra) and the package index.
+"""
+import importlib.metadata
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import venv
+from pathlib import Path
+
+import pytest
+
+import cbce
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = REPO_ROOT / "pyproject.toml"
+SLOW = os.environ.get("CBCE_TEST_PACKAGING", "") not in ("", "0")
+
+
+def _pyproject():
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        tomllib = pytest.importorskip("tomli")
+    return tomllib.loads(PYPROJECT.read_text())
+
+
+def test_version_is_single_sourced():
+    """pyproject.toml reads the version from cbce.__version__; the installed metadata agrees."""
+    project = _pyproject()["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    attr = _pyproject()["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "cbce.__version__"
+    assert importlib.metadata.version("cbce") == cbce.__version__
+
+
+def test_version_appears_once_in_the_sources():
+    """No other file of the package states the version number."""
+    pattern = re.compile(r"""(__version__|version)\s*=\s*["']\d+\.\d+""")
+    hits = [p.relative_to(REPO_ROOT).as_posix()
+            for p in [*REPO_ROOT.joinpath("cbce").glob("*.py*"), PYPROJECT,
+                      REPO_ROOT / "setup.py"]
+            if pattern.search(p.read_text())]
+    assert hits == ["cbce/__init__.py"]
+
+
+def test_changelog_has_the_current_version():
+    """CHANGELOG.md has a section for cbce.__version__."""
+    text = (REPO_ROOT / "CHANGELOG.md").read_text()
+    assert f"## [{cbce.__version__}]" in text
+
+
+def test_license_is_bsd3_and_installed():
+    """LICENSE is BSD-3-Clause by "the cbce developers", and ships in the installed metadata."""
+    text = (REPO_ROOT / "LICENSE").read_text()
+    assert "BSD 3-Clause License" in text and "the cbce developers" in text
+    dist = importlib.metadata.distribution("cbce")
+    assert any(Path(str(f)).name == "LICENSE" for f in dist.files or [])
+    assert "BSD" in (dist.metadata.get("License") or dist.metadata.get("License-Expression"))
+
+
+def test_cibuildwheel_configuration():
+    """pyproject.toml configures cibuildwheel for Linux, macOS and Windows, testing each wheel."""
+    cibw = _pyproject()["tool"]["cibuildwheel"]
+    assert {"linux", "macos", "windows"} <= set(cibw)
+    assert "pytest" in cibw["test-command"] and cibw["test-extras"] == ["test"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Build checks (CBCE_TEST_PACKAGING=1)
+
+slow = pytest.mark.skipif(not SLOW, reason="set CBCE_TEST_PACKAGING=1 (builds; minutes)")
+
+
+@pytest.fixture(scope="module")
+def dist_dir(tmp_path_factory):
+    """`python -m build`: the sdist, then a wheel built from that sdist alone."""
+    pytest.importorskip("build")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO_ROOT)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+@slow
+def test_build_makes_an_sdist_and_a_wheel(dist_dir):
+    """One sdist and one wheel of cbce.__version__."""
+    names = sorted(p.name for p in dist_dir.iterdir())
+    assert len(names) == 2, names
+    assert names[0].startswith(f"cbce-{cbce.__version__}-") and names[0].endswith(".whl")
+    assert names[1] == f"cbce-{cbce.__version__}.tar.gz"
+
+
+@slow
+def test_twine_check_passes(dist_dir):
+    """twine check: the metadata and the README render for PyPI."""
+    pytest.importorskip("twine")
+    res = subprocess.run([sys.executable, "-m", "twine", "check", "--strict",
+                          *map(str, dist_dir.iterdir())], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@slow
+def test_sdist_contains_every_source(dist_dir):
+    """Every .pyx, .pxi, .pxd and header, the tests with their helpers and data; no
+    generated C and no build facts of the machine that made it."""
+    (sdist,) = dist_dir.glob("*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    git = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True)
+    tracked = set(git.stdout.split()) if git.returncode == 0 else set()
+    wanted = {n for n in tracked
+              if n.startswith(("src/", "cbce/", "tests/", "examples/"))
+              or n in ("README.md", "LICENSE", "CHANGELOG.md", "setup.py", "pyproject.toml")}
+    assert wanted, "not a git checkout: nothing to compare with"
+    assert not wanted - names, f"missing from the sdist: {sorted(wanted - names)}"
+    for pattern in ("src/_kernels.pyx", "src/_kernels_impl.pxi", "src/cbce_loops.h",
+                    "cbce/_elementwise.pxd", "cbce/capi.pxd", "cbce/include/cbce_math.h",
+                    "examples/c_consumer/cbce_c_consumer.c", "tests/conftest.py", "LICENSE"):
+        assert pattern in names
+    generated = {n for n in names if n.endswith(".so") or (n.endswith(".c") and
+                                                           not n.startswith("examples/"))}
+    assert not generated | ({"cbce/_build_info.py"} & names)
+
+
+@slow
+def test_sdist_alone_builds_and_passes_its_tests(dist_dir, tmp_path):
+    """A fresh venv installs the sdist with its test extra and runs the sdist's own suite."""
+    (sdist,) = dist_dir.glob("*.tar.gz")
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    py = env_dir / ("Scripts" if os.name == "nt" else "bin") / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", f"{sdist}[test]"], check=True)
+    with tarfile.open(sdist) as tar:
+        tar.extractall(tmp_path, filter="data") if hasattr(tarfile, "data_filter") \
+            else tar.extractall(tmp_path)
+    src = tmp_path / f"cbce-{cbce.__version__}"
+    env = {k: v for k, v in os.environ.items() if k != "CBCE_TEST_PACKAGING"}
+    res = subprocess.run([str(env_dir / "bin" / "pytest"), "-q", "-p", "no:cacheprovider",
+                          "-x"], cwd=src, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-2000:]
