@@ -14,6 +14,8 @@ Environment switches (build time):
   CBCE_DISABLE_OPENMP=1   build without OpenMP even where it is available.
   CBCE_CYTHON_DEBUG=1     compile with boundscheck/wraparound on (a debugging build, slow).
   CBCE_BASELINE_ONLY=1    build only the portable baseline kernels (faster builds, e.g. sanitizers).
+  CBCE_CYTHON_LINETRACE=1 compile with Cython's line tracing, nogil code included, for coverage of
+                          the Cython sources (Cython.Coverage plugin; very slow, never for use).
 """
 import os
 import platform
@@ -95,6 +97,10 @@ directives = {"language_level": 3, "boundscheck": False, "wraparound": False,
               "cdivision": True, "initializedcheck": False, "embedsignature": True}
 if _env_flag("CBCE_CYTHON_DEBUG"):
     directives.update(boundscheck=True, wraparound=True, initializedcheck=True)
+trace_macros = []
+if _env_flag("CBCE_CYTHON_LINETRACE"):
+    directives.update(linetrace=True)
+    trace_macros = [("CYTHON_TRACE", "1"), ("CYTHON_TRACE_NOGIL", "1")]
 
 variants = cpu_variants()
 # Build facts read back by cbce.show_config(); written before cythonize so the wheel ships them.
@@ -117,7 +123,7 @@ extensions = [
         include_dirs=[np.get_include(), os.path.join("cbce", "include"), "src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CBCE_OPENMP", "1" if omp is not None else "0"),
-                       ("CBCE_VARIANT", f'"{name}"')],
+                       ("CBCE_VARIANT", f'"{name}"')] + trace_macros,
         extra_compile_args=compile_args + march,
         extra_link_args=omp_link,
     )

@@ -37,6 +37,11 @@ def _numeric(a, name):
     (a tensor that requires grad, a GPU array) falls back to np.asarray, whose error then names
     the reason.
     """
+    if type(a) is not np.ndarray and isinstance(a, np.ndarray) and isinstance(a, np.ma.MaskedArray):
+        # np.asarray would drop the mask and cbce would silently use the masked values.
+        raise TypeError(f"{name} is a masked array and cbce applies no masks; pass "
+                        f"{name}.filled(value), or exclude the masked elements with "
+                        f"sample_weight=~mask and reduction='weighted_mean'")
     if type(a) is np.ndarray:
         arr = a
     elif not isinstance(a, np.ndarray) and hasattr(type(a), "__dlpack__"):
@@ -63,9 +68,11 @@ def _compute_dtype(x):
 
 
 def _cast(arr, dtype):
-    # astype(copy=False) keeps the array (strides included) when it already has the dtype in
-    # native byte order; otherwise this is the documented copy.
-    return arr if arr.dtype == dtype else arr.astype(dtype)
+    # The array itself (strides included) when it already has the dtype in native byte order;
+    # otherwise the documented copy. A misaligned buffer (e.g. np.frombuffer at an odd offset)
+    # is copied too: the kernels' loads of double/float through it are undefined behaviour in
+    # C (UBSan: "load of misaligned address"), and a vectorizer may use aligned instructions.
+    return arr if arr.dtype == dtype and arr.flags.aligned else arr.astype(dtype)
 
 
 def _check_options(reduction, n_threads, label_smoothing):
@@ -146,6 +153,10 @@ def _as_2d(shape, arrays):
     """Views of `arrays` (all of `shape`) as (rows, cols), merging dims jointly; copies an array
     only when no common 2-D view exists (documented: a rare layout such as a weight broadcast
     along a middle axis of a 3-D non-contiguous input)."""
+    if 0 in shape:
+        # Nothing to read; and an empty array's strides need not merge even once contiguous
+        # (a weight broadcast along an axis made the copy-and-retry below recurse forever).
+        return [a.reshape(1, 0) for a in arrays]
     dims = [d for d, s in enumerate(shape) if s != 1]
     if len(dims) <= 1:
         n = shape[dims[0]] if dims else 1
@@ -223,6 +234,8 @@ def _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction, 
     shape = y_pred.shape
     if y_true.shape != shape or not (y_pred.flags.c_contiguous and y_true.flags.c_contiguous):
         return None
+    if not (y_pred.flags.aligned and y_true.flags.aligned):
+        return None                    # misaligned: copied by the general path (see _cast)
     if type(reduction) is not str or reduction not in _REDUCTIONS or type(from_logits) is not bool:
         return None
     if n_threads is None:
@@ -288,6 +301,10 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     for k, arr in given.items():
         if arr is None:
             results[k] = np.empty(shape, dtype)
+        elif not arr.flags.aligned:
+            # The kernels store through aligned pointers only (see _cast): compute aside.
+            results[k] = np.empty(shape, dtype)
+            deferred[k] = arr
         elif any(np.may_share_memory(arr, a) for a in inputs):
             if any(_same_view(arr, a) for a in inputs) and \
                     not any(np.may_share_memory(arr, a) and not _same_view(arr, a) for a in inputs):
