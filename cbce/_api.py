@@ -18,6 +18,9 @@ __all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess"]
 
 _REDUCTIONS = _kernels.REDUCTIONS
 _OP = _kernels.OPS
+# Larger thread counts are capped here (the kernels take a C int; a team never exceeds the
+# number of 2048-element blocks anyway).
+_MAX_THREADS = 2**31 - 1
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 # PyTorch's binary_cross_entropy backward floors x*(1-x) at EPSILON = 1e-12 stored as a float32
@@ -86,6 +89,7 @@ def _check_options(reduction, n_threads, label_smoothing):
         nt = operator.index(n_threads)
         if nt < 1:
             raise ValueError(f"n_threads must be a positive int or None; got {n_threads!r}")
+        nt = min(nt, _MAX_THREADS)
     else:
         raise ValueError(f"n_threads must be a positive int or None; got {n_threads!r} "
                          f"of type {type(n_threads).__name__}")
@@ -240,7 +244,7 @@ def _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction, 
         return None
     if n_threads is None:
         nt = 0
-    elif type(n_threads) is int and n_threads > 0:
+    elif type(n_threads) is int and 0 < n_threads <= _MAX_THREADS:
         nt = n_threads
     else:
         return None

@@ -205,9 +205,6 @@ def test_byte_offsets_beyond_2_gib():
         cbce.bce_grad(y2, x2.copy(), from_logits=True).tobytes()
 
 
-@pytest.mark.xfail(raises=OverflowError, strict=True,
-                   reason="n_threads >= 2**31 raises OverflowError from the int argument of the kernel "
-                          "entry point (reported to the lead with issue 6)")
 def test_n_threads_beyond_int32_is_accepted_or_a_value_error():
     """n_threads >= 2^31 (a positive int) works or raises ValueError, not OverflowError."""
     try:
