@@ -63,11 +63,14 @@ cdef extern from *:
     #if CBCE_OPENMP
     #include <omp.h>
     static int cbce_max_threads(void) { return omp_get_max_threads(); }
+    static int cbce_num_procs(void) { return omp_get_num_procs(); }
     #else
     static int cbce_max_threads(void) { return 1; }
+    static int cbce_num_procs(void) { return 1; }
     #endif
     """
     int cbce_max_threads() noexcept nogil
+    int cbce_num_procs() noexcept nogil
     int cbce_cpu_has(int which) noexcept nogil
     const char* CBCE_VARIANT
 
@@ -446,6 +449,10 @@ cdef int resolve_threads(Py_ssize_t n, int n_threads) noexcept nogil:
         return 1
     if nt > nb:
         nt = <int>nb
+    # A team far beyond the processors only costs (libgomp aborts the process when it cannot
+    # create the threads, e.g. n_threads=40000); results do not depend on the team size.
+    if nt > 4 * cbce_num_procs():
+        nt = 4 * cbce_num_procs()
     return nt
 
 
@@ -495,7 +502,8 @@ cdef int run_job(Job* j, int n_threads, double* total, Py_ssize_t* bad_index,
         j.partial = NULL
         j.bad = NULL
         return -1
-    total[0] = pairwise_sum(j.partial, nb)
+    if j.op == OP_LOSS or j.op == OP_LOSS_GRAD or j.op == OP_WSUM:
+        total[0] = pairwise_sum(j.partial, nb)     # only these jobs write partials
     for b in range(nb):
         if j.bad[b]:
             bad_index[0] = first_invalid(j, b, tag)

@@ -16,8 +16,8 @@
  *    <= 0.5 ulp, the coefficient product 0.5 ulp: within the 4-ulp contract for loss, gradient
  *    and hessian (tests/test_extreme_values.py checks it against mpmath).
  * B. A zero coefficient contributes exactly zero (cbce_term), so an infinite logit gives the
- *    limit (loss 0 at y=1, x=+inf) instead of 0*inf = nan. A NaN logit still propagates through
- *    log1p(e).
+ *    limit (loss 0 at y=1, x=+inf) instead of 0*inf = nan. A NaN logit still propagates, also
+ *    into a term whose coefficient is 0 (y=1 with pos_weight=0).
  * C. float32 logits: loss, gradient and fused loss+gradient of float32 inputs are computed in
  *    float arithmetic (twice the SIMD lanes); each float helper is <= 1.5 float ulp and the
  *    budget of note A keeps the results within 4 float32 ulp. The hessian and the probability
@@ -35,7 +35,8 @@
 static CBCE_INLINE double cbce_term(double coef, double value)
 {
     double t = coef * value;          /* computed first: selects of ready values if-convert */
-    return coef != 0.0 ? t : 0.0;     /* everywhere (GCC 13 gave up on conditional math) */
+    /* everywhere (GCC 13 gave up on conditional math); a NaN value still propagates. */
+    return (coef != 0.0) | (value != value) ? t : 0.0;
 }
 
 /* max(v, 0) as one select; NaN gives 0, and log1p(e) carries the NaN instead. */
@@ -88,7 +89,7 @@ static CBCE_INLINE double cbce_logit_grad_hess(double x, double y, double pw, do
 static CBCE_INLINE float cbce_term_f(float coef, float value)
 {
     float t = coef * value;
-    return coef != 0.0f ? t : 0.0f;
+    return (coef != 0.0f) | (value != value) ? t : 0.0f;
 }
 
 static CBCE_INLINE float cbce_pos_f(float v) { return v > 0.0f ? v : 0.0f; }
