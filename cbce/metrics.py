@@ -284,8 +284,9 @@ def _log_loss_multiclass(y, p, w, labels, eps, normalize):
                 f"Classes found in y_true: {classes}")
         raise ValueError("The number of classes in labels is different from that in y_proba. "
                          f"Classes found in labels: {classes}")
-    reduction: Literal["sum", "mean", "weighted_mean"] = (
-        "sum" if not normalize else ("mean" if w is None else "weighted_mean"))
+    # (No annotation here: this helper is untyped, and mypy's note about an annotation in an
+    # unchecked body stops stubtest.)
+    reduction = "sum" if not normalize else ("mean" if w is None else "weighted_mean")
     if idx is not None:
         # One-hot labels: only the true class's column contributes, -log(clip(P[i, idx_i])).
         q = p[np.arange(p.shape[0]), idx]
@@ -432,8 +433,9 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
     elif p.ndim == 2:
         _warn_if_rows_do_not_sum_to_one(p, eps)
 
-    reduction: Literal["sum", "mean", "weighted_mean"] = (
-        "sum" if not normalize else ("mean" if w is None else "weighted_mean"))
+    # (No annotation here: this helper is untyped, and mypy's note about an annotation in an
+    # unchecked body stops stubtest.)
+    reduction = "sum" if not normalize else ("mean" if w is None else "weighted_mean")
     try:
         if t2 is None:
             value = bce(t, p, sample_weight=w, eps=eps, reduction=reduction)
