@@ -8,7 +8,7 @@ The kernels are compiled once per CPU variant from the same source (src/_kernels
 ``cbce._kernels`` for any CPU of the platform, and on x86-64 ``cbce._kernels_avx2``
 (-march=x86-64-v3) and ``cbce._kernels_avx512`` (-march=x86-64-v4) where the compiler accepts
 those flags. cbce/_dispatch.py picks the best one the running CPU supports, so the default
-build runs on any x86-64 CPU and still uses AVX-512 where it exists. No -march=native.
+build runs on any x86-64 CPU and still uses AVX-512 where it exists. No build for the host CPU only (no native -march).
 
 Environment switches (build time):
   CBCE_DISABLE_OPENMP=1   build without OpenMP even where it is available.
@@ -34,7 +34,7 @@ from setuptools import Extension, setup
 # lets GCC if-convert the selects of cbce_math.h on AVX2 (without it the loops stay scalar; it
 # only gives up FP exception flags, which cbce never reads). The inline params let the whole
 # per-element math inline into each loop (GCC's default unit-growth limit stops it halfway and
-# the loop then stays scalar). Never -ffast-math: -ffinite-math-only folds NaN tests away.
+# the loop then stays scalar). Never fast-math: its finite-math-only mode folds NaN tests away.
 BASE_COMPILE_ARGS = ["-O3", "-fno-math-errno", "-fno-trapping-math",
                      "--param", "inline-unit-growth=1000", "--param", "large-function-growth=1000"]
 
