@@ -157,6 +157,10 @@ def part_suite(args, work):
     if not args.quick:
         env["CBCE_SLOW_TESTS"] = "1"
     pytest_args = ["-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "tests"]
+    # The dask.distributed cluster test spawns worker processes that fail to start in time under
+    # coverage.py on a loaded 2-core machine (seen in CI); the plain suite runs it.
+    pytest_args += ["--deselect", "tests/test_dask.py::"
+                    "test_distributed_cluster_with_two_worker_processes_matches_numpy_path"]
     try:
         import coverage  # noqa: F401
         has_cov = True
