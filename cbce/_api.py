@@ -133,8 +133,9 @@ def _check_focal(gamma, alpha):
     return g, a
 
 
-def _weights(a, name, shape, dtype):
-    """`a` broadcast to `shape` as a read-only view (zero strides, no copy), or None."""
+def _weights(a, name, shape, dtype, target=None):
+    """`a` broadcast to `shape` as a read-only view (zero strides, no copy), or None. `target`
+    names `shape` in the error message (default: y_pred's shape)."""
     if a is None:
         return None
     arr = _cast(_numeric(a, name), dtype)
@@ -143,8 +144,8 @@ def _weights(a, name, shape, dtype):
     try:
         return np.broadcast_to(arr, shape)
     except ValueError:
-        raise ValueError(f"{name} of shape {arr.shape} cannot be broadcast to the shape of "
-                         f"y_pred {shape}") from None
+        target = target or f"the shape of y_pred {shape}"
+        raise ValueError(f"{name} of shape {arr.shape} cannot be broadcast to {target}") from None
 
 
 def _mergeable(arrays, shape, d):

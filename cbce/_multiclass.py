@@ -13,7 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from cbce._api import (_F32, _F64, _REDUCTIONS, _cast, _check_options, _compute_dtype,
-                       _numeric, _same_view)
+                       _numeric, _same_view, _weights)
 from cbce._dispatch import kernels as _kernels
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "cross_entropy_loss_and_grad"]
@@ -96,16 +96,8 @@ def _class_weight(class_weight, n_classes, dtype):
 
 
 def _sample_weight(sample_weight, sample_shape, dtype):
-    if sample_weight is None:
-        return None
-    w = _cast(_numeric(sample_weight, "sample_weight"), dtype)
-    if w.shape == sample_shape:
-        return w
-    try:
-        return np.broadcast_to(w, sample_shape)
-    except ValueError:
-        raise ValueError(f"sample_weight of shape {w.shape} cannot be broadcast to the sample "
-                         f"shape {sample_shape} (logits without the class axis)") from None
+    return _weights(sample_weight, "sample_weight", sample_shape, dtype,
+                    target=f"the sample shape {sample_shape} (logits without the class axis)")
 
 
 def _check_out(out, shape, dtype):
