@@ -4,7 +4,7 @@
 The code and its design notes live in cbce/include/cbce_elementwise.h: C functions forced
 inline into every loop that calls them (a Cython `cdef inline` is only a hint, and a closed form
 left out of line keeps its loop scalar). Double precision unless suffixed _f (float32
-arithmetic, logits). `pw` is pos_weight; weights, reductions and range checks are the loops'
+arithmetic: logits, and the probability loss). `pw` is pos_weight; weights, reductions and range checks are the loops'
 job; x for the probability forms is already in [0, 1] (clipped by the caller when eps is set).
 """
 
@@ -22,6 +22,7 @@ cdef extern from "cbce_elementwise.h" nogil:
     double prob_grad "cbce_prob_grad"(double x, double y, double pw, double floor)
     double prob_loss_grad "cbce_prob_loss_grad"(double x, double y, double pw, double floor,
                                                 double* grad)
+    float prob_loss_f "cbce_prob_loss_f"(float x, float y, float pw)
 
 cdef extern from "cbce_math.h" nogil:
     # The vectorizable helpers under the closed forms (tests/test_math.py checks them).
@@ -33,3 +34,5 @@ cdef extern from "cbce_math.h" nogil:
     float cbce_exp_nonpos_f(float x)
     float cbce_log1p_01_f(float t)
     float cbce_recip12_f(float u)
+    float cbce_log_f(float x)
+    float cbce_log1p_f(float t)

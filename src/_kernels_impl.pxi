@@ -33,7 +33,7 @@ from libc.math cimport NAN
 
 from cbce._elementwise cimport (
     cbce_exp_nonpos, cbce_log, cbce_log1p, cbce_log1p_01, cbce_recip12,
-    cbce_exp_nonpos_f, cbce_log1p_01_f, cbce_recip12_f,
+    cbce_exp_nonpos_f, cbce_log1p_01_f, cbce_recip12_f, cbce_log_f, cbce_log1p_f,
 )
 
 cdef extern from *:
@@ -674,7 +674,7 @@ def max_threads():
 def math_eval(str name, const double[::1] x, double[::1] out):
     """Evaluate one helper of cbce_math.h element-wise (for tests/test_math.py): "exp_nonpos",
     "log", "log1p", "log1p_01", "recip12", or the float32 helpers "exp_nonpos_f", "log1p_01_f",
-    "recip12_f" (x rounded to float32 first, results widened), in a loop compiled like the
+    "recip12_f", "log_f", "log1p_f" (x rounded to float32 first, results widened), in a loop compiled like the
     kernels' (vectorized here too)."""
     cdef Py_ssize_t k, n = x.shape[0]
     if out.shape[0] != n:
@@ -711,6 +711,14 @@ def math_eval(str name, const double[::1] x, double[::1] out):
         with nogil:
             for k in range(n):
                 out[k] = cbce_recip12_f(<float>x[k])
+    elif name == "log_f":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_log_f(<float>x[k])
+    elif name == "log1p_f":
+        with nogil:
+            for k in range(n):
+                out[k] = cbce_log1p_f(<float>x[k])
     else:
         raise ValueError(f"unknown helper {name!r}")
     return out

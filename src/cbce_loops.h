@@ -21,8 +21,9 @@
 #include "cbce_elementwise.h"
 
 #define CBCE_SIMD_OR _Pragma("omp simd reduction(|:bad)")
-#define CBCE_BAD_Y(v) (((v) < 0) | ((v) > 1) | ((v) != (v)))
-#define CBCE_BAD_P(v) (((v) < 0) | ((v) > 1) | ((v) != (v)))
+/* Outside [0, 1] or NaN: !(v >= 0) is true for NaN (one unordered comparison). */
+#define CBCE_BAD_Y(v) (!((v) >= 0) | ((v) > 1))
+#define CBCE_BAD_P(v) (!((v) >= 0) | ((v) > 1))
 
 /* Logits with the math in double (float64 inputs; float32 inputs for the hessian). */
 #define CBCE_LOGIT_LOOPS_DOUBLE(T, S)                                                          \
@@ -80,7 +81,7 @@ static int cbce_logit_grad_hess_##S(ptrdiff_t n, const T *X, const T *Y, const T
     return bad;                                                                               \
 }
 
-/* Probabilities (math in double for both types), x clipped to [lo, hi]. */
+/* Probabilities, math in double, x clipped to [lo, hi]: float64 (float32 below). */
 #define CBCE_PROB_LOOPS(T, S)                                                                  \
 static int cbce_prob_loss_##S(ptrdiff_t n, const T *X, const T *Y, const T *W, const T *P,     \
                               double keep, double add, double lo, double hi, double *buf)     \
@@ -123,7 +124,10 @@ static int cbce_prob_loss_grad_##S(ptrdiff_t n, const T *X, const T *Y, const T 
         g[k] = (T)((w * sc) * gv);                                                            \
     }                                                                                         \
     return bad;                                                                               \
-}                                                                                             \
+}
+
+/* The range checks alone (OP_CHECK). */
+#define CBCE_CHECK(T, S)                                                                       \
 static int cbce_check_##S(ptrdiff_t n, const T *X, const T *Y, int probabilities)             \
 {                                                                                             \
     int bad = 0;                                                                              \
@@ -140,7 +144,61 @@ static int cbce_check_##S(ptrdiff_t n, const T *X, const T *Y, int probabilities
 CBCE_LOGIT_LOOPS_DOUBLE(double, f64)
 CBCE_LOGIT_LOOPS_DOUBLE(float, f32d)      /* float32 inputs, double math: the hessian */
 CBCE_PROB_LOOPS(double, f64)
-CBCE_PROB_LOOPS(float, f32)
+CBCE_CHECK(double, f64)
+CBCE_CHECK(float, f32)
+
+/* float32 probabilities: the loss in float arithmetic, the gradient in double (cbce_elementwise.h,
+   note D'); the label (smoothed) and the clip in float, as for float32 logits. lo and hi are
+   float32 values (the facade rounds eps to the input's type). */
+static int cbce_prob_loss_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
+                              const float *P, double keep, double add, double lo, double hi,
+                              double *buf)
+{
+    int bad = 0;
+    float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
+    CBCE_SIMD_OR
+    for (ptrdiff_t k = 0; k < n; k++) {
+        float yr = Y[k], x = X[k];
+        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
+        x = x < lof ? lof : (x > hif ? hif : x);
+        buf[k] = W[k] * cbce_prob_loss_f(x, yr * kf + af, P[k]);
+    }
+    return bad;
+}
+
+static int cbce_prob_grad_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
+                              const float *P, double keep, double add, double lo, double hi,
+                              double fl, double sc, float *g)
+{
+    int bad = 0;
+    float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
+    CBCE_SIMD_OR
+    for (ptrdiff_t k = 0; k < n; k++) {
+        float yr = Y[k], x = X[k];
+        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
+        x = x < lof ? lof : (x > hif ? hif : x);
+        g[k] = (float)(((double)W[k] * sc) * cbce_prob_grad(x, yr * kf + af, P[k], fl));
+    }
+    return bad;
+}
+
+static int cbce_prob_loss_grad_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
+                                   const float *P, double keep, double add, double lo, double hi,
+                                   double fl, double sc, double *buf, float *g)
+{
+    int bad = 0;
+    float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
+    CBCE_SIMD_OR
+    for (ptrdiff_t k = 0; k < n; k++) {
+        float yr = Y[k], x = X[k], w = W[k], y;
+        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
+        x = x < lof ? lof : (x > hif ? hif : x);
+        y = yr * kf + af;
+        buf[k] = w * cbce_prob_loss_f(x, y, P[k]);
+        g[k] = (float)(((double)w * sc) * cbce_prob_grad(x, y, P[k], fl));
+    }
+    return bad;
+}
 
 /* float32 logits in float arithmetic (cbce_elementwise.h, note C). */
 static int cbce_logit_loss_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,

@@ -14,8 +14,9 @@ Tolerances (per element, in units of the float64 epsilon 2^-52 unless said):
   label smoothing rounds y·(1-ls) + ls/2: + 2·|∂l/∂y|;
   subnormal intermediates: + 8·2^-1074 times the factor their error can grow by (weights,
                  1/max(x(1-x), floor));
-  float32 outputs: + half a float32 ulp, and the float32 subnormal spacing; float32 logits
-                 (computed in float arithmetic) take float32's epsilon and spacing throughout;
+  float32 outputs: + half a float32 ulp, and the float32 subnormal spacing; float32 inputs
+                 (computed in float arithmetic) take float32's epsilon and spacing, except
+                 the hessian and the gradient of probabilities (double arithmetic);
   reductions:    sum within 1e-14 Σ|l| (README) + the elements' tolerances; mean, weighted_mean
                  divide once more.
 """
@@ -228,14 +229,19 @@ def _values(fields, w, n, ls, reduction, dtype, from_logits, weighted):
     factor = {"none": 1.0, "sum": 1.0, "mean": _div(1.0, float(n)),
               "weighted_mean": _div(1.0, wsum)}[reduction]
     loss = fields["loss"]
-    # float32 logits are computed in float arithmetic (main b36e564; the README's dtypes row
-    # still says float64): their ulp and subnormal spacing are float32's, reduced losses too.
+    # float32 inputs are computed in float arithmetic, except the hessian and the gradient of
+    # probabilities (README, dtypes): those losses take float32's epsilon and subnormal spacing
+    # (reduced losses too), and their labels are smoothed in float32.
+    f32_loss = dtype == np.float32
     f32_math = from_logits and dtype == np.float32
+    eps_l = EPS32 if f32_loss else EPS64
     eps = EPS32 if f32_math else EPS64
-    smooth = 2.0 * eps * fields["dldy"] if ls else 0.0
+    smooth_l = 2.0 * eps_l * fields["dldy"] if ls else 0.0
+    smooth = 2.0 * (EPS32 if f32_loss else EPS64) * fields["dldy"] if ls else 0.0
     k_loss, k_grad = (5.0, 6.0) if from_logits else (6.0, 8.0)
+    tiny_l = 8 * 2.0 ** (-149 if f32_loss else -1074) * (1 + fields["amp"])
     tiny = 8 * 2.0 ** (-149 if f32_math else -1074) * (1 + fields["amp"])   # subnormal intermediates
-    loss_tol = k_loss * eps * np.abs(loss) + smooth + tiny
+    loss_tol = k_loss * eps_l * np.abs(loss) + smooth_l + tiny_l
     grad = fields["grad"] * factor
     grad_tol = (k_grad * eps * fields["scale"] + smooth + tiny) * abs(factor)
     hess = fields["hess"] * factor

@@ -6,8 +6,9 @@ polynomials) and evaluates the helper through `math_eval`, a loop compiled like 
 The error of y against the exact value v is |y - v| / ulp(v), with ulp(v) = 2^(e-53) for
 2^(e-1) <= |v| < 2^e, and never below the subnormal spacing 2^-1074 (subnormal results are
 compared in absolute terms). Bounds claimed in the header: exp_nonpos <= 1, log <= 1,
-log1p and log1p_01 <= 1.5, recip12 <= 1; the float32 helpers exp_nonpos_f, log1p_01_f and
-recip12_f <= 1.5 float32 ulp (2^(e-24), at least 2^-149), on arguments rounded to float32.
+log1p and log1p_01 <= 1.5, recip12 <= 1; the float32 helpers exp_nonpos_f, log1p_01_f,
+recip12_f and log1p_f <= 1.5, log_f <= 1 float32 ulp (2^(e-24), at least 2^-149), on arguments
+rounded to float32.
 
 `python tests/test_math.py` prints the measured maxima per helper and variant.
 """
@@ -25,8 +26,10 @@ from _stats import record
 DPS = 40                      # 133 bits: the reference's own error is far below 2^-53 relative
 BOUNDS = {"exp_nonpos": 1.0, "log": 1.0, "log1p": 1.5, "log1p_01": 1.5, "recip12": 1.0,
           # float32 helpers (float32 logit kernels): float32 ulps, arguments rounded to float32
-          "exp_nonpos_f": 1.5, "log1p_01_f": 1.5, "recip12_f": 1.5}
-FLOAT32 = {"exp_nonpos_f", "log1p_01_f", "recip12_f"}
+          "exp_nonpos_f": 1.5, "log1p_01_f": 1.5, "recip12_f": 1.5,
+          # float32 probability kernels (the loss)
+          "log_f": 1.0, "log1p_f": 1.5}
+FLOAT32 = {"exp_nonpos_f", "log1p_01_f", "recip12_f", "log_f", "log1p_f"}
 SQRT2 = math.sqrt(2.0)
 LN2 = math.log(2.0)
 MODULES = {"baseline": "cbce._kernels", "avx2": "cbce._kernels_avx2", "avx512": "cbce._kernels_avx512"}
@@ -50,17 +53,29 @@ def _grid(name):
     rng = np.random.default_rng(20260)
     if name in FLOAT32:
         x = _grid(name[:-2])                     # the double grid, then rounded to float32
-        lo = {"exp_nonpos_f": -104.0, "log1p_01_f": 0.0, "recip12_f": 1.0}[name]
-        hi = {"exp_nonpos_f": 0.0, "log1p_01_f": 1.0, "recip12_f": 2.0}[name]
+        lo = {"exp_nonpos_f": -104.0, "log1p_01_f": 0.0, "recip12_f": 1.0, "log_f": 0.0,
+              "log1p_f": -1.0}[name]
+        hi = {"exp_nonpos_f": 0.0, "log1p_01_f": 1.0, "recip12_f": 2.0, "log_f": 2.0 ** 127,
+              "log1p_f": 1.0}[name]
         dense = {"exp_nonpos_f": np.concatenate([np.linspace(-104.0, 0.0, 40001),
                                                  -np.geomspace(1e-45, 1.0, 3000)]),
                  "log1p_01_f": np.geomspace(1e-45, 1.0, 6000),
-                 "recip12_f": np.linspace(1.0, 2.0, 20001)}[name]
+                 "recip12_f": np.linspace(1.0, 2.0, 20001),
+                 # every binade of float32, subnormals included, and near 1
+                 "log_f": np.concatenate([np.geomspace(1e-45, 2.0 ** 127, 20000),
+                                          1.0 + np.linspace(-0.3, 0.42, 20001)]),
+                 "log1p_f": np.concatenate([np.linspace(-1.0, 1.0, 40001),
+                                            np.geomspace(1e-45, 1.0, 6000),
+                                            -np.geomspace(1e-45, 1.0, 6000),
+                                            -1.0 + np.geomspace(6e-8, 0.5, 3000)])}[name]
         # k = round(x/ln2) switches, 2^-126 (-87.34) and 2^-149 (-103.28) results, the clamp
         edges = {"exp_nonpos_f": [-(k + 0.5) * LN2 for k in range(151)] + [-87.33654, -103.27893,
                                                                               -103.97208, -104.0, 0.0],
                  "log1p_01_f": [SQRT2 - 1.0, 0.0, 1.0, 2.0 ** -24, 1e-38],
-                 "recip12_f": [1.0, 2.0, SQRT2, 1.5]}[name]
+                 "recip12_f": [1.0, 2.0, SQRT2, 1.5],
+                 "log_f": [SQRT2 / 2, SQRT2, 1.0, 2.0, 2.0 ** -126, 2.0 ** -149, 0.5, 0.0],
+                 "log1p_f": [0.0, -1.0, 1.0, SQRT2 - 1.0, SQRT2 / 2 - 1.0, -0.5, 2.0 ** -24,
+                             -2.0 ** -25, 1e-38, -1e-38]}[name]
         e = np.array(edges, dtype=np.float32)
         for _ in range(3):
             e = np.concatenate([e, np.nextafter(e, np.float32(-np.inf)), np.nextafter(e, np.float32(np.inf))])
@@ -106,7 +121,8 @@ def _grid(name):
 
 _EXACT = {"exp_nonpos": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p,
           "log1p_01": mpmath.log1p, "recip12": lambda u: 1 / u, "exp_nonpos_f": mpmath.exp,
-          "log1p_01_f": mpmath.log1p, "recip12_f": lambda u: 1 / u}
+          "log1p_01_f": mpmath.log1p, "recip12_f": lambda u: 1 / u, "log_f": mpmath.log,
+          "log1p_f": mpmath.log1p}
 _cache = {}
 
 
@@ -190,14 +206,17 @@ def test_helper_special_values(variant):
 
     for name in BOUNDS:
         assert np.isnan(ev(name, [np.nan])[0]), name
-    assert ev("log", [0.0, -0.0]).tolist() == [-np.inf, -np.inf]
-    assert ev("log1p", [-1.0])[0] == -np.inf
+    for f in ("log", "log_f"):
+        assert ev(f, [0.0, -0.0]).tolist() == [-np.inf, -np.inf]
+    for f in ("log1p", "log1p_f"):
+        assert ev(f, [-1.0])[0] == -np.inf
     assert ev("exp_nonpos", [-746.5, -1e4, -1e300, -np.inf]).tolist() == [0.0] * 4
     assert ev("exp_nonpos_f", [-104.5, -1e4, -1e30, -np.inf]).tolist() == [0.0] * 4
     for f in ("exp_nonpos", "exp_nonpos_f"):
         assert ev(f, [0.0, -0.0]).tolist() == [1.0, 1.0]
-    assert ev("log", [1.0])[0] == 0.0
-    for f in ("log1p", "log1p_01", "log1p_01_f"):
+    for f in ("log", "log_f"):
+        assert ev(f, [1.0])[0] == 0.0
+    for f in ("log1p", "log1p_01", "log1p_01_f", "log1p_f"):
         assert ev(f, [0.0])[0] == 0.0
     for f in ("recip12", "recip12_f"):
         assert ev(f, [1.0, 2.0]).tolist() == [1.0, 0.5]

@@ -7,7 +7,7 @@
  * reaches them as cbce._elementwise / cbce.capi (logit_loss, logit_grad, ...).
  *
  * A. Logits. One exp and one log1p per element give every quantity (cbce_math.h: vectorizable,
- *    <= 1.5 ulp each, divide-free): with e = exp(-|x|) in [0, 1] and r = 1/(1+e):
+ *    <= 1.5 ulp each): with e = exp(-|x|) in [0, 1] and r = 1/(1+e):
  *    sigma(|x|) = r, sigma(-|x|) = e*r, softplus(+-x) = max(+-x, 0) + log1p(e).
  *    The loss (1-y)*softplus(x) + pw*y*softplus(-x) is a sum of non-negative terms, so it never
  *    cancels: PyTorch's max(x,0) - x*y + log1p(exp(-|x|)) returns 0 for y=0, x=-40 (exact
@@ -21,7 +21,8 @@
  * C. float32 logits: loss, gradient and fused loss+gradient of float32 inputs are computed in
  *    float arithmetic (twice the SIMD lanes); each float helper is <= 1.5 float ulp and the
  *    budget of note A keeps the results within 4 float32 ulp. The hessian and the probability
- *    formulas of float32 inputs stay in double (a product of sigmas would not fit 4 ulp).
+ *    gradients of float32 probabilities stay in double (a product of sigmas, a cancelling
+ *    numerator would not fit 4 ulp); the loss of float32 probabilities is float (note D').
  * D. Probabilities. log is clamped at -100 as PyTorch does (binary_cross_entropy, Loss.cpp), so
  *    a saturated prediction costs 100 instead of inf; the gradient denominator x*(1-x) is
  *    floored at `floor` (PyTorch's EPSILON = 1e-12, a float32 constant, passed by the caller).
@@ -44,10 +45,22 @@ static CBCE_INLINE double cbce_pos(double v) { return v > 0.0 ? v : 0.0; }
 
 /* ---- from logits (note A) ---------------------------------------------------------------- */
 
+/* The loss of note A as (coefficient of |x|)*|x| + ((1-y) + pw*y)*log1p(e): for x >= 0 it is
+   (1-y)*x + (1-y)*log1p(e) + pw*y*log1p(e), for x < 0 the same with pw*y*|x|. Two non-negative
+   terms (no cancellation); a zero coefficient of an infinite |x| contributes 0 (note B), and a
+   NaN x gives a NaN log1p(e), which propagates through any coefficient (0*NaN is NaN). */
+static CBCE_INLINE double cbce_logit_loss_lp(double x, double c0, double c1, double lp)
+{
+    double a = x >= 0.0 ? c0 : c1;
+    double t = a * fabs(x);
+    t = a != 0.0 ? t : 0.0;
+    return (c0 + c1) * lp + t;
+}
+
 static CBCE_INLINE double cbce_logit_loss(double x, double y, double pw)
 {
     double lp = cbce_log1p_01(cbce_exp_nonpos(-fabs(x)));
-    return cbce_term(1.0 - y, cbce_pos(x) + lp) + cbce_term(pw * y, cbce_pos(-x) + lp);
+    return cbce_logit_loss_lp(x, 1.0 - y, pw * y, lp);
 }
 
 static CBCE_INLINE double cbce_logit_grad(double x, double y, double pw)
@@ -68,8 +81,9 @@ static CBCE_INLINE double cbce_logit_loss_grad(double x, double y, double pw, do
     double er = e * r;
     double sig_pos = x >= 0.0 ? r : er;
     double sig_neg = x >= 0.0 ? er : r;
-    *grad = (1.0 - y) * sig_pos - pw * y * sig_neg;
-    return cbce_term(1.0 - y, cbce_pos(x) + lp) + cbce_term(pw * y, cbce_pos(-x) + lp);
+    double c0 = 1.0 - y, c1 = pw * y;
+    *grad = c0 * sig_pos - c1 * sig_neg;
+    return cbce_logit_loss_lp(x, c0, c1, lp);
 }
 
 static CBCE_INLINE double cbce_logit_grad_hess(double x, double y, double pw, double *hess)
@@ -94,10 +108,18 @@ static CBCE_INLINE float cbce_term_f(float coef, float value)
 
 static CBCE_INLINE float cbce_pos_f(float v) { return v > 0.0f ? v : 0.0f; }
 
+static CBCE_INLINE float cbce_logit_loss_lp_f(float x, float c0, float c1, float lp)
+{
+    float a = x >= 0.0f ? c0 : c1;
+    float t = a * fabsf(x);
+    t = a != 0.0f ? t : 0.0f;
+    return (c0 + c1) * lp + t;
+}
+
 static CBCE_INLINE float cbce_logit_loss_f(float x, float y, float pw)
 {
     float lp = cbce_log1p_01_f(cbce_exp_nonpos_f(-fabsf(x)));
-    return cbce_term_f(1.0f - y, cbce_pos_f(x) + lp) + cbce_term_f(pw * y, cbce_pos_f(-x) + lp);
+    return cbce_logit_loss_lp_f(x, 1.0f - y, pw * y, lp);
 }
 
 static CBCE_INLINE float cbce_logit_grad_f(float x, float y, float pw)
@@ -118,8 +140,9 @@ static CBCE_INLINE float cbce_logit_loss_grad_f(float x, float y, float pw, floa
     float er = e * r;
     float sig_pos = x >= 0.0f ? r : er;
     float sig_neg = x >= 0.0f ? er : r;
-    *grad = (1.0f - y) * sig_pos - pw * y * sig_neg;
-    return cbce_term_f(1.0f - y, cbce_pos_f(x) + lp) + cbce_term_f(pw * y, cbce_pos_f(-x) + lp);
+    float c0 = 1.0f - y, c1 = pw * y;
+    *grad = c0 * sig_pos - c1 * sig_neg;
+    return cbce_logit_loss_lp_f(x, c0, c1, lp);
 }
 
 /* ---- from probabilities (note D); x is already clipped to [lo, hi] by the loop ---------- */
@@ -144,6 +167,19 @@ static CBCE_INLINE double cbce_prob_loss_grad(double x, double y, double pw, dou
 {
     *grad = cbce_prob_grad(x, y, pw, floor);
     return cbce_prob_loss(x, y, pw);
+}
+
+/* float32 probabilities (note D'): the loss in float arithmetic, two float logs, each <= 1.5
+   float ulp; the two terms are non-negative, so the loss stays within 4 float32 ulp. The
+   gradient of float32 inputs stays in double (cbce_prob_grad): its numerator
+   (1-y)*x - pw*y*(1-x) cancels where x is near a soft label, and double products of float32
+   values are exact there. */
+static CBCE_INLINE float cbce_clamped_log_f(float v) { return v > -100.0f ? v : -100.0f; }
+
+static CBCE_INLINE float cbce_prob_loss_f(float x, float y, float pw)
+{
+    return -(pw * y * cbce_clamped_log_f(cbce_log_f(x))
+             + (1.0f - y) * cbce_clamped_log_f(cbce_log1p_f(-x)));
 }
 
 /* ---- focal BCE (issue 9) ------------------------------------------------------------------
