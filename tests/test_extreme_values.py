@@ -145,3 +145,37 @@ def test_tiny_logit_losses_keep_their_digits(y, x, exact):
     """Tiny losses (where PyTorch returns 0 and scikit-learn loses every digit) come out right."""
     got = cbce.bce(np.array([y]), np.array([x]), from_logits=True, reduction="none")[0]
     assert abs(got - exact) <= ULPS * np.spacing(exact), (got, exact)
+
+
+def max_ulp_table():
+    """{(kind, source, dtype): max error in ulps over the table (all labels and pos_weights)}."""
+    table = {}
+    for kind, sources, values in (("logits", LOGIT_SOURCES, LOGITS), ("probs", PROB_SOURCES, PROBS)):
+        for source, (quantity, func) in sources.items():
+            for dtype in (np.float64, np.float32):
+                x = _table_values(values, dtype)
+                if kind == "probs" and quantity == "grad":
+                    x = x[[not _floor_active(xi) for xi in x]]
+                worst = 0.0
+                for y in LABELS:
+                    for pw in POS_WEIGHTS:
+                        got = func(np.full_like(x, y), x, pos_weight=pw, reduction="none")
+                        if kind == "logits":
+                            rows = [logit_row(float(xi), y, pw) for xi in x]
+                            exact = [r[{"loss": 0, "grad": 1, "hess": 3}[quantity]] for r in rows]
+                            yard = [r[2] for r in rows] if quantity == "grad" else exact
+                        else:
+                            rows = _prob_rows(x, y, pw)
+                            exact = [r[0 if quantity == "loss" else 1] for r in rows]
+                            yard = [r[2] for r in rows] if quantity == "grad" else exact
+                        bad = _over_tolerance(got, exact, yard, dtype, -1.0)
+                        worst = max([worst] + [u for *_, u in bad])
+                table[(kind, source, np.dtype(dtype).name)] = worst
+    return table
+
+
+if __name__ == "__main__":
+    # `python tests/test_extreme_values.py`: the measured maxima, for the benchmark report.
+    print(f"kernel variant: {cbce.show_config(print_=False)['kernel_variant']}")
+    for (kind, source, dtype), worst in max_ulp_table().items():
+        print(f"{kind:7s} {source:24s} {dtype:8s} max {worst:.2f} ulp")
