@@ -196,35 +196,35 @@ cdef const floating* contiguous(const Operand* o, const Job* j, Py_ssize_t start
 
 cdef extern from "cbce_loops.h" nogil:
     # The element loops of one block (src/cbce_loops.h: C, for `#pragma omp simd`).
-    int cbce_logit_loss_f64(Py_ssize_t, const double*, const double*, const double*,
+    int cbce_logit_loss_f64(Py_ssize_t, int, const double*, const double*, const double*,
                             const double*, double, double, double*)
-    int cbce_logit_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+    int cbce_logit_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
                             const double*, double, double, double, double*)
-    int cbce_logit_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+    int cbce_logit_loss_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
                                  const double*, double, double, double, double*, double*)
-    int cbce_logit_grad_hess_f64(Py_ssize_t, const double*, const double*, const double*,
+    int cbce_logit_grad_hess_f64(Py_ssize_t, int, const double*, const double*, const double*,
                                  const double*, double, double, double, double*, double*)
-    int cbce_logit_grad_hess_f32d(Py_ssize_t, const float*, const float*, const float*,
+    int cbce_logit_grad_hess_f32d(Py_ssize_t, int, const float*, const float*, const float*,
                                   const float*, double, double, double, float*, float*)
-    int cbce_logit_loss_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+    int cbce_logit_loss_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
                             float, float, double*)
-    int cbce_logit_grad_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+    int cbce_logit_grad_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
                             float, float, float, float*)
-    int cbce_logit_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+    int cbce_logit_loss_grad_f32(Py_ssize_t, int, const float*, const float*, const float*,
                                  const float*, float, float, float, double*, float*)
-    int cbce_prob_loss_f64(Py_ssize_t, const double*, const double*, const double*,
+    int cbce_prob_loss_f64(Py_ssize_t, int, const double*, const double*, const double*,
                            const double*, double, double, double, double, double*)
-    int cbce_prob_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+    int cbce_prob_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
                            const double*, double, double, double, double, double, double,
                            double*)
-    int cbce_prob_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
+    int cbce_prob_loss_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
                                 const double*, double, double, double, double, double, double,
                                 double*, double*)
-    int cbce_prob_loss_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+    int cbce_prob_loss_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
                            double, double, double, double, double*)
-    int cbce_prob_grad_f32(Py_ssize_t, const float*, const float*, const float*, const float*,
+    int cbce_prob_grad_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
                            double, double, double, double, double, double, float*)
-    int cbce_prob_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
+    int cbce_prob_loss_grad_f32(Py_ssize_t, int, const float*, const float*, const float*,
                                 const float*, double, double, double, double, double, double,
                                 double*, float*)
     int cbce_check_f64(Py_ssize_t, const double*, const double*, int)
@@ -232,7 +232,8 @@ cdef extern from "cbce_loops.h" nogil:
 
 
 cdef int math_loop(const Job* j, const floating* X, const floating* Y, const floating* W,
-                   const floating* P, Py_ssize_t n, Py_ssize_t start, double* buf) noexcept nogil:
+                   const floating* P, Py_ssize_t n, Py_ssize_t start, double* buf,
+                   bint uni) noexcept nogil:
     """The per-element math of one block over contiguous inputs (Note D): one C loop per
     (operation, input kind, type). Returns 1 if an element is invalid."""
     cdef floating* g = <floating*>j.grad_out + start
@@ -243,7 +244,7 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
 
     if op == OP_WSUM:
         for k in range(n):
-            buf[k] = W[k]
+            buf[k] = W[0] if uni else W[k]
         return 0
     if op == OP_CHECK:
         if floating is double:
@@ -256,33 +257,34 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
     if floating is double:
         if j.logits:
             if op == OP_LOSS:
-                return cbce_logit_loss_f64(n, X, Y, W, P, keep, add, buf)
+                return cbce_logit_loss_f64(n, uni, X, Y, W, P, keep, add, buf)
             if op == OP_GRAD:
-                return cbce_logit_grad_f64(n, X, Y, W, P, keep, add, sc, g)
+                return cbce_logit_grad_f64(n, uni, X, Y, W, P, keep, add, sc, g)
             if op == OP_LOSS_GRAD:
-                return cbce_logit_loss_grad_f64(n, X, Y, W, P, keep, add, sc, buf, g)
-            return cbce_logit_grad_hess_f64(n, X, Y, W, P, keep, add, sc, g, h)
+                return cbce_logit_loss_grad_f64(n, uni, X, Y, W, P, keep, add, sc, buf, g)
+            return cbce_logit_grad_hess_f64(n, uni, X, Y, W, P, keep, add, sc, g, h)
         if op == OP_LOSS:
-            return cbce_prob_loss_f64(n, X, Y, W, P, keep, add, lo, hi, buf)
+            return cbce_prob_loss_f64(n, uni, X, Y, W, P, keep, add, lo, hi, buf)
         if op == OP_GRAD:
-            return cbce_prob_grad_f64(n, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
-        return cbce_prob_loss_grad_f64(n, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
+            return cbce_prob_grad_f64(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
+        return cbce_prob_loss_grad_f64(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
     else:
         # float32 logits in float arithmetic, except the hessian (cbce_elementwise.h, note C).
         if j.logits:
             if op == OP_LOSS:
-                return cbce_logit_loss_f32(n, X, Y, W, P, <float>keep, <float>add, buf)
+                return cbce_logit_loss_f32(n, uni, X, Y, W, P, <float>keep, <float>add, buf)
             if op == OP_GRAD:
-                return cbce_logit_grad_f32(n, X, Y, W, P, <float>keep, <float>add, <float>sc, g)
+                return cbce_logit_grad_f32(n, uni, X, Y, W, P, <float>keep, <float>add,
+                                           <float>sc, g)
             if op == OP_LOSS_GRAD:
-                return cbce_logit_loss_grad_f32(n, X, Y, W, P, <float>keep, <float>add,
+                return cbce_logit_loss_grad_f32(n, uni, X, Y, W, P, <float>keep, <float>add,
                                                 <float>sc, buf, g)
-            return cbce_logit_grad_hess_f32d(n, X, Y, W, P, keep, add, sc, g, h)
+            return cbce_logit_grad_hess_f32d(n, uni, X, Y, W, P, keep, add, sc, g, h)
         if op == OP_LOSS:
-            return cbce_prob_loss_f32(n, X, Y, W, P, keep, add, lo, hi, buf)
+            return cbce_prob_loss_f32(n, uni, X, Y, W, P, keep, add, lo, hi, buf)
         if op == OP_GRAD:
-            return cbce_prob_grad_f32(n, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
-        return cbce_prob_loss_grad_f32(n, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
+            return cbce_prob_grad_f32(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
+        return cbce_prob_loss_grad_f32(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
 
 
 cdef extern from "cbce_loops.h" nogil:
@@ -399,15 +401,26 @@ cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) n
     cdef Py_ssize_t start = b * BLOCK
     cdef Py_ssize_t n = j.n - start
     cdef Py_ssize_t k
+    cdef bint uni = j.w.mode == SCALAR and j.pw.mode == SCALAR and not j.focal
     if n > BLOCK:
         n = BLOCK
-    j.bad[b] = math_loop(
-        j,
-        contiguous(&j.x, j, start, n, tiles),
-        contiguous(&j.y, j, start, n, tiles + BLOCK),
-        contiguous(&j.w, j, start, n, tiles + 2 * BLOCK),
-        contiguous(&j.pw, j, start, n, tiles + 3 * BLOCK),
-        n, start, buf)
+    if uni:
+        # One sample weight and one pos_weight (the common case): no tiles to fill, and the
+        # loops read them once (cbce_loops.h, CBCE_FOR_WP).
+        j.bad[b] = math_loop(
+            j,
+            contiguous(&j.x, j, start, n, tiles),
+            contiguous(&j.y, j, start, n, tiles + BLOCK),
+            <const floating*>j.w.data, <const floating*>j.pw.data,
+            n, start, buf, True)
+    else:
+        j.bad[b] = math_loop(
+            j,
+            contiguous(&j.x, j, start, n, tiles),
+            contiguous(&j.y, j, start, n, tiles + BLOCK),
+            contiguous(&j.w, j, start, n, tiles + 2 * BLOCK),
+            contiguous(&j.pw, j, start, n, tiles + 3 * BLOCK),
+            n, start, buf, False)
     if j.op == OP_LOSS or j.op == OP_LOSS_GRAD or j.op == OP_WSUM:
         if j.loss_out != NULL:
             for k in range(n):
@@ -427,7 +440,7 @@ cdef Py_ssize_t first_invalid(const Job* j, Py_ssize_t b, floating tag) noexcept
     for i in range(b * BLOCK, end):
         if math_loop(&chk, contiguous(&j.x, j, i, 1, tile), contiguous(&j.y, j, i, 1, tile + 1),
                      contiguous(&j.w, j, i, 1, tile + 2), contiguous(&j.pw, j, i, 1, tile + 3),
-                     1, i, &dummy):
+                     1, i, &dummy, False):
             return i
     return -1
 

@@ -25,104 +25,113 @@
 #define CBCE_BAD_Y(v) (!((v) >= 0) | ((v) > 1))
 #define CBCE_BAD_P(v) (!((v) >= 0) | ((v) > 1))
 
+/* The element loop of one function, twice: with per-element weights (W[k], P[k]) and, when
+   `uni` is set, with one sample weight and one pos_weight for the whole block (no weights
+   given, or scalars): then the caller fills no tiles and the loop loads two streams fewer. The
+   body reads its weights as wk_ and pk_. */
+#define CBCE_FOR_WP(T, ...)                                                                    \
+    if (uni) {                                                                                \
+        const T wk_ = W[0], pk_ = P[0];                                                       \
+        CBCE_SIMD_OR                                                                          \
+        for (ptrdiff_t k = 0; k < n; k++) { __VA_ARGS__ }                                     \
+    } else {                                                                                  \
+        CBCE_SIMD_OR                                                                          \
+        for (ptrdiff_t k = 0; k < n; k++) { const T wk_ = W[k], pk_ = P[k]; __VA_ARGS__ }     \
+    }
+
 /* Logits with the math in double (float64 inputs; float32 inputs for the hessian). */
 #define CBCE_LOGIT_LOOPS_DOUBLE(T, S)                                                          \
-static int cbce_logit_loss_##S(ptrdiff_t n, const T *X, const T *Y, const T *W, const T *P,    \
-                               double keep, double add, double *buf)                          \
+static int cbce_logit_loss_##S(ptrdiff_t n, int uni, const T *X, const T *Y, const T *W,       \
+                               const T *P, double keep, double add, double *buf)              \
 {                                                                                             \
     int bad = 0;                                                                              \
-    CBCE_SIMD_OR                                                                              \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                       \
+    CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k];                                                                     \
         bad |= CBCE_BAD_Y(yr);                                                                \
-        buf[k] = (double)W[k] * cbce_logit_loss(X[k], yr * keep + add, P[k]);                 \
-    }                                                                                         \
+        buf[k] = (double)wk_ * cbce_logit_loss(X[k], yr * keep + add, pk_);                   \
+    )                                                                                         \
     return bad;                                                                               \
 }                                                                                             \
-static int cbce_logit_grad_##S(ptrdiff_t n, const T *X, const T *Y, const T *W, const T *P,    \
-                               double keep, double add, double sc, T *g)                      \
+static int cbce_logit_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y, const T *W,       \
+                               const T *P, double keep, double add, double sc, T *g)          \
 {                                                                                             \
     int bad = 0;                                                                              \
-    CBCE_SIMD_OR                                                                              \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                       \
+    CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k];                                                                     \
         bad |= CBCE_BAD_Y(yr);                                                                \
-        g[k] = (T)(((double)W[k] * sc) * cbce_logit_grad(X[k], yr * keep + add, P[k]));       \
-    }                                                                                         \
+        g[k] = (T)(((double)wk_ * sc) * cbce_logit_grad(X[k], yr * keep + add, pk_));         \
+    )                                                                                         \
     return bad;                                                                               \
 }                                                                                             \
-static int cbce_logit_loss_grad_##S(ptrdiff_t n, const T *X, const T *Y, const T *W,           \
-                                    const T *P, double keep, double add, double sc,           \
-                                    double *buf, T *g)                                        \
+static int cbce_logit_loss_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y,              \
+                                    const T *W, const T *P, double keep, double add,          \
+                                    double sc, double *buf, T *g)                             \
 {                                                                                             \
     int bad = 0;                                                                              \
-    CBCE_SIMD_OR                                                                              \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                       \
-        double yr = Y[k], w = W[k], gv;                                                       \
+    CBCE_FOR_WP(T,                                                                            \
+        double yr = Y[k], w = wk_, gv;                                                        \
         bad |= CBCE_BAD_Y(yr);                                                                \
-        buf[k] = w * cbce_logit_loss_grad(X[k], yr * keep + add, P[k], &gv);                  \
+        buf[k] = w * cbce_logit_loss_grad(X[k], yr * keep + add, pk_, &gv);                   \
         g[k] = (T)((w * sc) * gv);                                                            \
-    }                                                                                         \
+    )                                                                                         \
     return bad;                                                                               \
 }                                                                                             \
-static int cbce_logit_grad_hess_##S(ptrdiff_t n, const T *X, const T *Y, const T *W,           \
-                                    const T *P, double keep, double add, double sc, T *g,     \
-                                    T *h)                                                     \
+static int cbce_logit_grad_hess_##S(ptrdiff_t n, int uni, const T *X, const T *Y,              \
+                                    const T *W, const T *P, double keep, double add,          \
+                                    double sc, T *g, T *h)                                    \
 {                                                                                             \
     int bad = 0;                                                                              \
-    CBCE_SIMD_OR                                                                              \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                       \
-        double yr = Y[k], w = (double)W[k] * sc, hv;                                          \
+    CBCE_FOR_WP(T,                                                                            \
+        double yr = Y[k], w = (double)wk_ * sc, hv;                                           \
         bad |= CBCE_BAD_Y(yr);                                                                \
-        double gv = cbce_logit_grad_hess(X[k], yr * keep + add, P[k], &hv);                   \
+        double gv = cbce_logit_grad_hess(X[k], yr * keep + add, pk_, &hv);                    \
         g[k] = (T)(w * gv);                                                                   \
         h[k] = (T)(w * hv);                                                                   \
-    }                                                                                         \
+    )                                                                                         \
     return bad;                                                                               \
 }
 
 /* Probabilities, math in double, x clipped to [lo, hi]: float64 (float32 below). */
 #define CBCE_PROB_LOOPS(T, S)                                                                  \
-static int cbce_prob_loss_##S(ptrdiff_t n, const T *X, const T *Y, const T *W, const T *P,     \
-                              double keep, double add, double lo, double hi, double *buf)     \
+static int cbce_prob_loss_##S(ptrdiff_t n, int uni, const T *X, const T *Y, const T *W,        \
+                              const T *P, double keep, double add, double lo, double hi,      \
+                              double *buf)                                                    \
 {                                                                                             \
     int bad = 0;                                                                              \
-    CBCE_SIMD_OR                                                                              \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                       \
+    CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k];                                                           \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
         x = x < lo ? lo : (x > hi ? hi : x);                                                  \
-        buf[k] = (double)W[k] * cbce_prob_loss(x, yr * keep + add, P[k]);                     \
-    }                                                                                         \
+        buf[k] = (double)wk_ * cbce_prob_loss(x, yr * keep + add, pk_);                       \
+    )                                                                                         \
     return bad;                                                                               \
 }                                                                                             \
-static int cbce_prob_grad_##S(ptrdiff_t n, const T *X, const T *Y, const T *W, const T *P,     \
-                              double keep, double add, double lo, double hi, double fl,       \
-                              double sc, T *g)                                                \
+static int cbce_prob_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y, const T *W,        \
+                              const T *P, double keep, double add, double lo, double hi,      \
+                              double fl, double sc, T *g)                                     \
 {                                                                                             \
     int bad = 0;                                                                              \
-    CBCE_SIMD_OR                                                                              \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                       \
+    CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k];                                                           \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
         x = x < lo ? lo : (x > hi ? hi : x);                                                  \
-        g[k] = (T)(((double)W[k] * sc) * cbce_prob_grad(x, yr * keep + add, P[k], fl));       \
-    }                                                                                         \
+        g[k] = (T)(((double)wk_ * sc) * cbce_prob_grad(x, yr * keep + add, pk_, fl));         \
+    )                                                                                         \
     return bad;                                                                               \
 }                                                                                             \
-static int cbce_prob_loss_grad_##S(ptrdiff_t n, const T *X, const T *Y, const T *W,            \
-                                   const T *P, double keep, double add, double lo, double hi, \
-                                   double fl, double sc, double *buf, T *g)                   \
+static int cbce_prob_loss_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y,               \
+                                   const T *W, const T *P, double keep, double add,           \
+                                   double lo, double hi, double fl, double sc, double *buf,   \
+                                   T *g)                                                      \
 {                                                                                             \
     int bad = 0;                                                                              \
-    CBCE_SIMD_OR                                                                              \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                       \
-        double yr = Y[k], x = X[k], w = W[k], gv;                                             \
+    CBCE_FOR_WP(T,                                                                            \
+        double yr = Y[k], x = X[k], w = wk_, gv;                                              \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
         x = x < lo ? lo : (x > hi ? hi : x);                                                  \
-        buf[k] = w * cbce_prob_loss_grad(x, yr * keep + add, P[k], fl, &gv);                  \
+        buf[k] = w * cbce_prob_loss_grad(x, yr * keep + add, pk_, fl, &gv);                   \
         g[k] = (T)((w * sc) * gv);                                                            \
-    }                                                                                         \
+    )                                                                                         \
     return bad;                                                                               \
 }
 
@@ -150,95 +159,92 @@ CBCE_CHECK(float, f32)
 /* float32 probabilities: the loss in float arithmetic, the gradient in double (cbce_elementwise.h,
    note D'); the label (smoothed) and the clip in float, as for float32 logits. lo and hi are
    float32 values (the facade rounds eps to the input's type). */
-static int cbce_prob_loss_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
-                              const float *P, double keep, double add, double lo, double hi,
-                              double *buf)
+static int cbce_prob_loss_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
+                              const float *W, const float *P, double keep, double add,
+                              double lo, double hi, double *buf)
 {
     int bad = 0;
     float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
-    CBCE_SIMD_OR
-    for (ptrdiff_t k = 0; k < n; k++) {
+    CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k];
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
         x = x < lof ? lof : (x > hif ? hif : x);
-        buf[k] = W[k] * cbce_prob_loss_f(x, yr * kf + af, P[k]);
-    }
+        buf[k] = wk_ * cbce_prob_loss_f(x, yr * kf + af, pk_);
+    )
     return bad;
 }
 
-static int cbce_prob_grad_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
-                              const float *P, double keep, double add, double lo, double hi,
-                              double fl, double sc, float *g)
+static int cbce_prob_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
+                              const float *W, const float *P, double keep, double add,
+                              double lo, double hi, double fl, double sc, float *g)
 {
     int bad = 0;
     float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
-    CBCE_SIMD_OR
-    for (ptrdiff_t k = 0; k < n; k++) {
+    CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k];
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
         x = x < lof ? lof : (x > hif ? hif : x);
-        g[k] = (float)(((double)W[k] * sc) * cbce_prob_grad(x, yr * kf + af, P[k], fl));
-    }
+        g[k] = (float)(((double)wk_ * sc) * cbce_prob_grad(x, yr * kf + af, pk_, fl));
+    )
     return bad;
 }
 
-static int cbce_prob_loss_grad_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
-                                   const float *P, double keep, double add, double lo, double hi,
-                                   double fl, double sc, double *buf, float *g)
+static int cbce_prob_loss_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
+                                   const float *W, const float *P, double keep, double add,
+                                   double lo, double hi, double fl, double sc, double *buf,
+                                   float *g)
 {
     int bad = 0;
     float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
-    CBCE_SIMD_OR
-    for (ptrdiff_t k = 0; k < n; k++) {
-        float yr = Y[k], x = X[k], w = W[k], y;
+    CBCE_FOR_WP(float,
+        float yr = Y[k], x = X[k], w = wk_, y;
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
         x = x < lof ? lof : (x > hif ? hif : x);
         y = yr * kf + af;
-        buf[k] = w * cbce_prob_loss_f(x, y, P[k]);
-        g[k] = (float)(((double)w * sc) * cbce_prob_grad(x, y, P[k], fl));
-    }
+        buf[k] = w * cbce_prob_loss_f(x, y, pk_);
+        g[k] = (float)(((double)w * sc) * cbce_prob_grad(x, y, pk_, fl));
+    )
     return bad;
 }
 
 /* float32 logits in float arithmetic (cbce_elementwise.h, note C). */
-static int cbce_logit_loss_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
-                               const float *P, float keep, float add, double *buf)
+static int cbce_logit_loss_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
+                               const float *W, const float *P, float keep, float add,
+                               double *buf)
 {
     int bad = 0;
-    CBCE_SIMD_OR
-    for (ptrdiff_t k = 0; k < n; k++) {
+    CBCE_FOR_WP(float,
         float yr = Y[k];
         bad |= CBCE_BAD_Y(yr);
-        buf[k] = W[k] * cbce_logit_loss_f(X[k], yr * keep + add, P[k]);
-    }
+        buf[k] = wk_ * cbce_logit_loss_f(X[k], yr * keep + add, pk_);
+    )
     return bad;
 }
 
-static int cbce_logit_grad_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
-                               const float *P, float keep, float add, float sc, float *g)
+static int cbce_logit_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
+                               const float *W, const float *P, float keep, float add, float sc,
+                               float *g)
 {
     int bad = 0;
-    CBCE_SIMD_OR
-    for (ptrdiff_t k = 0; k < n; k++) {
+    CBCE_FOR_WP(float,
         float yr = Y[k];
         bad |= CBCE_BAD_Y(yr);
-        g[k] = (W[k] * sc) * cbce_logit_grad_f(X[k], yr * keep + add, P[k]);
-    }
+        g[k] = (wk_ * sc) * cbce_logit_grad_f(X[k], yr * keep + add, pk_);
+    )
     return bad;
 }
 
-static int cbce_logit_loss_grad_f32(ptrdiff_t n, const float *X, const float *Y, const float *W,
-                                    const float *P, float keep, float add, float sc,
-                                    double *buf, float *g)
+static int cbce_logit_loss_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
+                                    const float *W, const float *P, float keep, float add,
+                                    float sc, double *buf, float *g)
 {
     int bad = 0;
-    CBCE_SIMD_OR
-    for (ptrdiff_t k = 0; k < n; k++) {
-        float yr = Y[k], w = W[k], gv;
+    CBCE_FOR_WP(float,
+        float yr = Y[k], w = wk_, gv;
         bad |= CBCE_BAD_Y(yr);
-        buf[k] = w * cbce_logit_loss_grad_f(X[k], yr * keep + add, P[k], &gv);
+        buf[k] = w * cbce_logit_loss_grad_f(X[k], yr * keep + add, pk_, &gv);
         g[k] = (w * sc) * gv;
-    }
+    )
     return bad;
 }
 
