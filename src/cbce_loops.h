@@ -25,6 +25,20 @@
 #define CBCE_BAD_Y(v) (!((v) >= 0) | ((v) > 1))
 #define CBCE_BAD_P(v) (!((v) >= 0) | ((v) > 1))
 
+/* x clipped to [lo, hi] as one max and one min instruction (x86's maxpd/minpd are exactly
+   a > b ? a : b). A NaN x becomes lo; it is already flagged by CBCE_BAD_P, so its value is
+   never returned. */
+static CBCE_INLINE double cbce_clip(double x, double lo, double hi)
+{
+    x = x > lo ? x : lo;
+    return x < hi ? x : hi;
+}
+static CBCE_INLINE float cbce_clip_f(float x, float lo, float hi)
+{
+    x = x > lo ? x : lo;
+    return x < hi ? x : hi;
+}
+
 /* The element loop of one function, twice: with per-element weights (W[k], P[k]) and, when
    `uni` is set, with one sample weight and one pos_weight for the whole block (no weights
    given, or scalars): then the caller fills no tiles and the loop loads two streams fewer. The
@@ -101,7 +115,7 @@ static int cbce_prob_loss_##S(ptrdiff_t n, int uni, const T *X, const T *Y, cons
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k];                                                           \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
-        x = x < lo ? lo : (x > hi ? hi : x);                                                  \
+        x = cbce_clip(x, lo, hi);                                                              \
         buf[k] = (double)wk_ * cbce_prob_loss(x, yr * keep + add, pk_);                       \
     )                                                                                         \
     return bad;                                                                               \
@@ -114,7 +128,7 @@ static int cbce_prob_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y, cons
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k];                                                           \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
-        x = x < lo ? lo : (x > hi ? hi : x);                                                  \
+        x = cbce_clip(x, lo, hi);                                                              \
         g[k] = (T)(((double)wk_ * sc) * cbce_prob_grad(x, yr * keep + add, pk_, fl));         \
     )                                                                                         \
     return bad;                                                                               \
@@ -128,7 +142,7 @@ static int cbce_prob_loss_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y,
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k], w = wk_, gv;                                              \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
-        x = x < lo ? lo : (x > hi ? hi : x);                                                  \
+        x = cbce_clip(x, lo, hi);                                                              \
         buf[k] = w * cbce_prob_loss_grad(x, yr * keep + add, pk_, fl, &gv);                   \
         g[k] = (T)((w * sc) * gv);                                                            \
     )                                                                                         \
@@ -168,7 +182,7 @@ static int cbce_prob_loss_f32(ptrdiff_t n, int uni, const float *X, const float 
     CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k];
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
-        x = x < lof ? lof : (x > hif ? hif : x);
+        x = cbce_clip_f(x, lof, hif);
         buf[k] = wk_ * cbce_prob_loss_f(x, yr * kf + af, pk_);
     )
     return bad;
@@ -183,7 +197,7 @@ static int cbce_prob_grad_f32(ptrdiff_t n, int uni, const float *X, const float 
     CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k];
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
-        x = x < lof ? lof : (x > hif ? hif : x);
+        x = cbce_clip_f(x, lof, hif);
         g[k] = (float)(((double)wk_ * sc) * cbce_prob_grad(x, yr * kf + af, pk_, fl));
     )
     return bad;
@@ -199,7 +213,7 @@ static int cbce_prob_loss_grad_f32(ptrdiff_t n, int uni, const float *X, const f
     CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k], w = wk_, y;
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
-        x = x < lof ? lof : (x > hif ? hif : x);
+        x = cbce_clip_f(x, lof, hif);
         y = yr * kf + af;
         buf[k] = w * cbce_prob_loss_f(x, y, pk_);
         g[k] = (float)(((double)w * sc) * cbce_prob_grad(x, y, pk_, fl));
@@ -318,7 +332,7 @@ static int cbce_focal_prob_loss_##S(ptrdiff_t n, const T *X, const T *Y, const T
     for (ptrdiff_t k = 0; k < n; k++) {                                                       \
         double yr = Y[k], x = X[k], y = yr * keep + add;                                      \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
-        x = x < lo ? lo : (x > hi ? hi : x);                                                  \
+        x = cbce_clip(x, lo, hi);                                                              \
         buf[k] = (double)W[k] * cbce_focal_prob_loss(x, y, P[k], g, CBCE_FOCAL_AT(al, y));    \
     }                                                                                         \
     return bad;                                                                               \
@@ -333,7 +347,7 @@ static int cbce_focal_prob_grad_##S(ptrdiff_t n, const T *X, const T *Y, const T
     for (ptrdiff_t k = 0; k < n; k++) {                                                       \
         double yr = Y[k], x = X[k], y = yr * keep + add;                                      \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
-        x = x < lo ? lo : (x > hi ? hi : x);                                                  \
+        x = cbce_clip(x, lo, hi);                                                              \
         gr[k] = (T)(((double)W[k] * sc)                                                       \
                     * cbce_focal_prob_grad(x, y, P[k], g, CBCE_FOCAL_AT(al, y), fl));         \
     }                                                                                         \
@@ -349,7 +363,7 @@ static int cbce_focal_prob_loss_grad_##S(ptrdiff_t n, const T *X, const T *Y, co
     for (ptrdiff_t k = 0; k < n; k++) {                                                       \
         double yr = Y[k], x = X[k], y = yr * keep + add, w = W[k], gv;                        \
         bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
-        x = x < lo ? lo : (x > hi ? hi : x);                                                  \
+        x = cbce_clip(x, lo, hi);                                                              \
         buf[k] = w * cbce_focal_prob_loss_grad(x, y, P[k], g, CBCE_FOCAL_AT(al, y), fl, &gv); \
         gr[k] = (T)((w * sc) * gv);                                                           \
     }                                                                                         \
