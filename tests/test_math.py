@@ -79,6 +79,7 @@ def _grid(name):
         e = np.array(edges, dtype=np.float32)
         for _ in range(3):
             e = np.concatenate([e, np.nextafter(e, np.float32(-np.inf)), np.nextafter(e, np.float32(np.inf))])
+        x = x[np.abs(x) <= np.finfo(np.float32).max]          # (log's grid reaches 2^1023)
         x = np.concatenate([x.astype(np.float32), dense.astype(np.float32), e])
         return x[(x >= lo) & (x <= hi)].astype(np.float64)
     if name == "exp_nonpos":

@@ -92,15 +92,20 @@ static CBCE_INLINE double cbce_exp_nonpos(double x)
     double r = (x - kd * cbce_ln2_hi) - kd * cbce_ln2_lo;
     /* e^r: minimax polynomial of degree 11 on [-ln2/2, ln2/2] (mpmath.chebyfit, 40 digits;
        |error| < 3.2e-18, 0.03 ulp). The Taylor polynomial needs degree 13 for the same. */
-    double p = 0x1.af632a0f7e2cep-26;
-    p = p * r + 0x1.28b4101c77212p-22;
-    p = p * r + 0x1.71ddf56d8deb5p-19;
-    p = p * r + 0x1.a01991a10d9aep-16;
-    p = p * r + 0x1.a01a01b1461c5p-13;
-    p = p * r + 0x1.6c16c1880029fp-10;
-    p = p * r + 0x1.111111110f21ep-7;
-    p = p * r + 0x1.555555554f0bap-5;
-    p = p * r + 0x1.555555555555ap-3;
+    /* Evaluated as 1 + r*(1 + r*(c2 + r*q(r))), q = c3 + ... + c11 r^8 in two Horner chains in
+       r^2 (even and odd coefficients): a shorter dependency chain than one Horner pass (the
+       loops are partly latency-bound); the last three steps keep Horner's accuracy. */
+    double r2 = r * r;
+    double qe = 0x1.af632a0f7e2cep-26;
+    qe = qe * r2 + 0x1.71ddf56d8deb5p-19;
+    qe = qe * r2 + 0x1.a01a01b1461c5p-13;
+    qe = qe * r2 + 0x1.111111110f21ep-7;
+    qe = qe * r2 + 0x1.555555555555ap-3;
+    double qo = 0x1.28b4101c77212p-22;
+    qo = qo * r2 + 0x1.a01991a10d9aep-16;
+    qo = qo * r2 + 0x1.6c16c1880029fp-10;
+    qo = qo * r2 + 0x1.555555554f0bap-5;
+    double p = qo * r + qe;
     p = p * r + 0x1.0000000000011p-1;
     p = p * r + 1.0;
     p = p * r + 1.0;
@@ -183,25 +188,30 @@ static CBCE_INLINE double cbce_log1p_01(double t)
     return log1p(t);
 #else
     double v = t - 0.5;
-    double p = -0x1.80d9a3ccbf91fp-16;
-    p = p * v + 0x1.2d368f35340b8p-15;
-    p = p * v + -0x1.b7b60cffcd11fp-16;
-    p = p * v + 0x1.5b243c1b4b1a6p-15;
-    p = p * v + -0x1.59d76729768ccp-14;
-    p = p * v + 0x1.11ce2880d86a2p-13;
-    p = p * v + -0x1.a7ba1ffdb4dcbp-13;
-    p = p * v + 0x1.51de3a7ee466ep-12;
-    p = p * v + -0x1.0f08dfdc87d0bp-11;
-    p = p * v + 0x1.b3f52ec039017p-11;
-    p = p * v + -0x1.60737227c7dc1p-10;
-    p = p * v + 0x1.1ebcbf79b310ep-9;
-    p = p * v + -0x1.d5fb02e8e4f0bp-9;
-    p = p * v + 0x1.84905221be439p-8;
-    p = p * v + -0x1.44ba45b9d5f97p-7;
-    p = p * v + 0x1.131116f660a62p-6;
-    p = p * v + -0x1.da348248c136cp-6;
-    p = p * v + 0x1.a279c04c81491p-5;
-    p = p * v + -0x1.7ddf1fe86aa8bp-4;
+    double v2 = v * v;
+    /* c0 + v*(c1 + v*q(v)), q = c2 + ... + c20 v^18 in two Horner chains in v^2 (even and odd
+       coefficients): half the dependency chain of one Horner pass (the loops are partly
+       latency-bound); the last two steps keep Horner's accuracy. */
+    double qe = -0x1.80d9a3ccbf91fp-16;
+    qe = qe * v2 + -0x1.b7b60cffcd11fp-16;
+    qe = qe * v2 + -0x1.59d76729768ccp-14;
+    qe = qe * v2 + -0x1.a7ba1ffdb4dcbp-13;
+    qe = qe * v2 + -0x1.0f08dfdc87d0bp-11;
+    qe = qe * v2 + -0x1.60737227c7dc1p-10;
+    qe = qe * v2 + -0x1.d5fb02e8e4f0bp-9;
+    qe = qe * v2 + -0x1.44ba45b9d5f97p-7;
+    qe = qe * v2 + -0x1.da348248c136cp-6;
+    qe = qe * v2 + -0x1.7ddf1fe86aa8bp-4;
+    double qo = 0x1.2d368f35340b8p-15;
+    qo = qo * v2 + 0x1.5b243c1b4b1a6p-15;
+    qo = qo * v2 + 0x1.11ce2880d86a2p-13;
+    qo = qo * v2 + 0x1.51de3a7ee466ep-12;
+    qo = qo * v2 + 0x1.b3f52ec039017p-11;
+    qo = qo * v2 + 0x1.1ebcbf79b310ep-9;
+    qo = qo * v2 + 0x1.84905221be439p-8;
+    qo = qo * v2 + 0x1.131116f660a62p-6;
+    qo = qo * v2 + 0x1.a279c04c81491p-5;
+    double p = qo * v + qe;
     p = p * v + 0x1.6f0d7bd624bcdp-3;
     p = p * v + -0x1.833704d019ed0p-2;
     return (t * t) * p + t;
@@ -315,14 +325,16 @@ static CBCE_INLINE float cbce_log1p_01_f(float t)
     return log1pf(t);
 #else
     float v = t - 0.5f;
-    float p = 0x1.6f3782p-9f;
-    p = p * v + -0x1.2bf346p-8f;
-    p = p * v + 0x1.7b4d38p-8f;
-    p = p * v + -0x1.3d4152p-7f;
-    p = p * v + 0x1.13473cp-6f;
-    p = p * v + -0x1.da8bdap-6f;
-    p = p * v + 0x1.a278e6p-5f;
-    p = p * v + -0x1.7dde70p-4f;
+    float v2 = v * v;                                  /* as above: two chains in v^2 */
+    float qe = -0x1.2bf346p-8f;
+    qe = qe * v2 + -0x1.3d4152p-7f;
+    qe = qe * v2 + -0x1.da8bdap-6f;
+    qe = qe * v2 + -0x1.7dde70p-4f;
+    float qo = 0x1.6f3782p-9f;
+    qo = qo * v2 + 0x1.7b4d38p-8f;
+    qo = qo * v2 + 0x1.13473cp-6f;
+    qo = qo * v2 + 0x1.a278e6p-5f;
+    float p = qo * v + qe;
     p = p * v + 0x1.6f0d7cp-3f;
     p = p * v + -0x1.833706p-2f;
     return (t * t) * p + t;
