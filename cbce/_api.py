@@ -95,10 +95,19 @@ def _check_options(reduction, n_threads, label_smoothing):
                          f"of type {type(n_threads).__name__}")
     if not isinstance(label_smoothing, numbers.Real) or isinstance(label_smoothing, (bool, np.bool_)):
         raise TypeError(f"label_smoothing must be a real number in [0, 1]; got {label_smoothing!r}")
-    ls = float(label_smoothing)
+    ls = _as_float(label_smoothing)
     if not 0.0 <= ls <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
     return red, nt, ls
+
+
+def _as_float(v):
+    """float(v) for a real option value; an int beyond float's range becomes +-inf (out of every
+    option's range, so its check raises ValueError, not OverflowError)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
 
 
 def _check_eps(eps, from_logits, dtype):
@@ -109,7 +118,7 @@ def _check_eps(eps, from_logits, dtype):
         raise ValueError("eps applies to probabilities only; it must be None with from_logits=True")
     if not isinstance(eps, numbers.Real) or isinstance(eps, (bool, np.bool_)):
         raise TypeError(f"eps must be a real number in (0, 0.5) or None; got {eps!r}")
-    e = float(eps)
+    e = _as_float(eps)
     if not 0.0 < e < 0.5:
         raise ValueError(f"eps must be in (0, 0.5); got {eps!r}")
     # Clip in the input's type, as a user's np.clip(p, eps, 1 - eps) would.
@@ -120,14 +129,14 @@ def _check_focal(gamma, alpha):
     """(gamma, alpha as the kernel takes it: -1.0 for None), or None for plain BCE."""
     if not isinstance(gamma, numbers.Real) or isinstance(gamma, (bool, np.bool_)):
         raise TypeError(f"gamma must be a real number >= 0; got {gamma!r}")
-    g = float(gamma)
+    g = _as_float(gamma)
     if not 0.0 <= g < float("inf"):
         raise ValueError(f"gamma must be a finite number >= 0; got {gamma!r}")
     if alpha is None:
         return None if g == 0.0 else (g, -1.0)
     if not isinstance(alpha, numbers.Real) or isinstance(alpha, (bool, np.bool_)):
         raise TypeError(f"alpha must be None or a real number in [0, 1]; got {alpha!r}")
-    a = float(alpha)
+    a = _as_float(alpha)
     if not 0.0 <= a <= 1.0:
         raise ValueError(f"alpha must be None or in [0, 1]; got {alpha!r}")
     return g, a
@@ -227,60 +236,20 @@ def _raise_range_error(flat, x, y, from_logits):
     raise AssertionError("kernel reported an invalid element that is valid")  # pragma: no cover
 
 
-def _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction, n_threads, outs):
-    """The common call in a few attribute reads: C-contiguous ndarrays of float32 or float64,
-    one dtype and one shape, no weights, no caller outputs, plain option types. Returns None
-    (and the general path runs, with its full checks and messages) for anything else."""
-    if type(y_pred) is not np.ndarray or type(y_true) is not np.ndarray:
-        return None
-    dtype = y_pred.dtype
-    if (dtype is not _F64 and dtype is not _F32) or y_true.dtype is not dtype:
-        return None
-    shape = y_pred.shape
-    if y_true.shape != shape or not (y_pred.flags.c_contiguous and y_true.flags.c_contiguous):
-        return None
-    if not (y_pred.flags.aligned and y_true.flags.aligned):
-        return None                    # misaligned: copied by the general path (see _cast)
-    if type(reduction) is not str or reduction not in _REDUCTIONS or type(from_logits) is not bool:
-        return None
-    if n_threads is None:
-        nt = 0
-    elif type(n_threads) is int and 0 < n_threads <= _MAX_THREADS:
-        nt = n_threads
-    else:
-        return None
-    if type(label_smoothing) is not float and type(label_smoothing) is not int:
-        return None
-    if not 0.0 <= label_smoothing <= 1.0:
-        return None
-    if eps is None:
-        e = 0.0
-    elif type(eps) is float and 0.0 < eps < 0.5 and not from_logits:
-        e = eps
-    else:
-        return None
-    for arr, _ in outs.values():
-        if arr is not None:
-            return None
-    results = {k: np.empty(shape, dtype) for k in outs}
-    value, bad = _kernels.run_contiguous(op, from_logits, _REDUCTIONS[reduction], y_pred, y_true,
-                                         results.get("loss"), results.get("grad"),
-                                         results.get("hess"), label_smoothing, e, nt)
-    if bad >= 0:
-        _raise_range_error(bad, y_pred, y_true, from_logits)
-    return value, results
-
-
 def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoothing, eps,
          reduction, n_threads, outs, gamma=0.0, alpha=None):
     """Check, convert and dispatch. `outs` names the outputs wanted ('loss', 'grad', 'hess'),
     each mapped to (the caller's array or None, the argument's name)."""
     if sample_weight is None and pos_weight is None and alpha is None \
             and type(gamma) in (float, int) and gamma == 0:
-        fast = _run_fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction,
-                         n_threads, outs)
+        # The common call, checked in C (src/_kernels_impl.pxi, `fast`); None: the path below.
+        fast = _kernels.fast(op, y_true, y_pred, from_logits, label_smoothing, eps, reduction,
+                             n_threads, outs)
         if fast is not None:
-            return fast
+            value, results, bad = fast
+            if bad >= 0:
+                _raise_range_error(bad, y_pred, y_true, from_logits)
+            return value, results
     if not isinstance(from_logits, (bool, np.bool_)):
         raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
     red, nt, ls = _check_options(reduction, n_threads, label_smoothing)
