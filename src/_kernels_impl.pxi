@@ -78,8 +78,13 @@ cdef enum:
     # Elements per block (Note B): 16 KiB of doubles on the stack, L1-resident while summed.
     BLOCK = 2048
     # Below this many elements one thread is faster than waking a team (fork/join costs a few
-    # microseconds; 32768 logit elements take ~300 us on one core of the dev machine).
+    # microseconds; 32768 logit elements take ~70 us on one core of the dev machine, ~36 us on
+    # two: measured 2026-11-28).
     PARALLEL_MIN = 32768
+    # The element loops run on multiples of this many elements (run_block): a multiple of every
+    # variant's vector loop step (AVX-512: 16 doubles or floats per iteration), so no element is
+    # left to a remainder loop.
+    TAIL = 64
 
 # Operation and reduction codes; the facade passes them as the Python ints exported below.
 cdef enum:
@@ -232,12 +237,11 @@ cdef extern from "cbce_loops.h" nogil:
 
 
 cdef int math_loop(const Job* j, const floating* X, const floating* Y, const floating* W,
-                   const floating* P, Py_ssize_t n, Py_ssize_t start, double* buf,
+                   const floating* P, Py_ssize_t n, floating* g, floating* h, double* buf,
                    bint uni) noexcept nogil:
-    """The per-element math of one block over contiguous inputs (Note D): one C loop per
-    (operation, input kind, type). Returns 1 if an element is invalid."""
-    cdef floating* g = <floating*>j.grad_out + start
-    cdef floating* h = <floating*>j.hess_out + start
+    """The per-element math of n elements over contiguous inputs (Note D): one C loop per
+    (operation, input kind, type); gradients to g, hessians to h. Returns 1 if an element is
+    invalid."""
     cdef double keep = j.keep, add = j.add, lo = j.lo, hi = j.hi, fl = j.floor, sc = j.scale
     cdef Py_ssize_t k
     cdef int op = j.op
@@ -252,7 +256,7 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
         else:
             return cbce_check_f32(n, X, Y, not j.logits)
     if j.focal:
-        return math_loop_focal(j, X, Y, W, P, n, start, buf)
+        return math_loop_focal(j, X, Y, W, P, n, g, h, buf)
 
     if floating is double:
         if j.logits:
@@ -331,12 +335,10 @@ cdef extern from "cbce_loops.h" nogil:
 
 
 cdef int math_loop_focal(const Job* j, const floating* X, const floating* Y, const floating* W,
-                         const floating* P, Py_ssize_t n, Py_ssize_t start,
+                         const floating* P, Py_ssize_t n, floating* g, floating* h,
                          double* buf) noexcept nogil:
-    """Focal BCE of one block (issue 9; cbce_elementwise.h, notes E-G): math in double for both
+    """Focal BCE of n elements (issue 9; cbce_elementwise.h, notes E-G): math in double for both
     dtypes, outputs rounded once. Returns 1 if an element is invalid."""
-    cdef floating* g = <floating*>j.grad_out + start
-    cdef floating* h = <floating*>j.hess_out + start
     cdef double keep = j.keep, add = j.add, lo = j.lo, hi = j.hi, fl = j.floor, sc = j.scale
     cdef double gam = j.gamma, al = j.alpha
     cdef int op = j.op
@@ -395,32 +397,66 @@ def run_focal_f32(int op, bint logits, int reduction,
 
 
 cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) noexcept nogil:
-    """Block b (Note B): contiguous inputs, the math, then its flag and loss partial."""
+    """Block b (Note B): contiguous inputs, the math, then its flag and loss partial.
+
+    The element loops run on multiples of TAIL elements only: the last TAIL-fraction of the
+    array's last block goes through padded tiles. The compiled loops then compute every element
+    in their vector body, never in a remainder loop, whose multiply-adds the compiler may
+    contract differently: an element's result does not depend on its place in the array (a Dask
+    chunk, a slice or an offset view gives the same bits)."""
     cdef double* buf = <double*>workspace
     cdef floating* tiles = <floating*>(buf + BLOCK)
+    cdef floating* tail = tiles + 4 * BLOCK
     cdef Py_ssize_t start = b * BLOCK
     cdef Py_ssize_t n = j.n - start
-    cdef Py_ssize_t k
+    cdef Py_ssize_t k, m, r
     cdef bint uni = j.w.mode == SCALAR and j.pw.mode == SCALAR and not j.focal
+    cdef const floating* X
+    cdef const floating* Y
+    cdef const floating* W
+    cdef const floating* P
+    cdef floating* g = NULL
+    cdef floating* h = NULL
+    cdef int bad = 0
     if n > BLOCK:
         n = BLOCK
+    X = contiguous(&j.x, j, start, n, tiles)
+    Y = contiguous(&j.y, j, start, n, tiles + BLOCK)
     if uni:
         # One sample weight and one pos_weight (the common case): no tiles to fill, and the
         # loops read them once (cbce_loops.h, CBCE_FOR_WP).
-        j.bad[b] = math_loop(
-            j,
-            contiguous(&j.x, j, start, n, tiles),
-            contiguous(&j.y, j, start, n, tiles + BLOCK),
-            <const floating*>j.w.data, <const floating*>j.pw.data,
-            n, start, buf, True)
+        W = <const floating*>j.w.data
+        P = <const floating*>j.pw.data
     else:
-        j.bad[b] = math_loop(
-            j,
-            contiguous(&j.x, j, start, n, tiles),
-            contiguous(&j.y, j, start, n, tiles + BLOCK),
-            contiguous(&j.w, j, start, n, tiles + 2 * BLOCK),
-            contiguous(&j.pw, j, start, n, tiles + 3 * BLOCK),
-            n, start, buf, False)
+        W = contiguous(&j.w, j, start, n, tiles + 2 * BLOCK)
+        P = contiguous(&j.pw, j, start, n, tiles + 3 * BLOCK)
+    # Only the outputs this operation writes (a check job carries the call's pointers too).
+    if j.grad_out != NULL and (j.op == OP_GRAD or j.op == OP_LOSS_GRAD or j.op == OP_GRAD_HESS):
+        g = <floating*>j.grad_out + start
+    if j.hess_out != NULL and j.op == OP_GRAD_HESS:
+        h = <floating*>j.hess_out + start
+    r = n % TAIL
+    m = n - r
+    if m > 0:
+        bad = math_loop(j, X, Y, W, P, m, g, h, buf, uni)
+    if r > 0:
+        # Padded with valid values (x = 1/2, y = 0, weights 1); their results are dropped.
+        for k in range(TAIL):
+            tail[k] = X[m + k] if k < r else 0.5
+            tail[TAIL + k] = Y[m + k] if k < r else 0.0
+            if not uni:
+                tail[2 * TAIL + k] = W[m + k] if k < r else 1.0
+                tail[3 * TAIL + k] = P[m + k] if k < r else 1.0
+        bad |= math_loop(j, tail, tail + TAIL, W if uni else tail + 2 * TAIL,
+                         P if uni else tail + 3 * TAIL, TAIL,
+                         tail + 4 * TAIL if g != NULL else NULL,
+                         tail + 5 * TAIL if h != NULL else NULL, buf + m, uni)
+        for k in range(r):
+            if g != NULL:
+                g[m + k] = tail[4 * TAIL + k]
+            if h != NULL:
+                h[m + k] = tail[5 * TAIL + k]
+    j.bad[b] = bad
     if j.op == OP_LOSS or j.op == OP_LOSS_GRAD or j.op == OP_WSUM:
         if j.loss_out != NULL:
             for k in range(n):
@@ -440,7 +476,7 @@ cdef Py_ssize_t first_invalid(const Job* j, Py_ssize_t b, floating tag) noexcept
     for i in range(b * BLOCK, end):
         if math_loop(&chk, contiguous(&j.x, j, i, 1, tile), contiguous(&j.y, j, i, 1, tile + 1),
                      contiguous(&j.w, j, i, 1, tile + 2), contiguous(&j.pw, j, i, 1, tile + 3),
-                     1, i, &dummy, False):
+                     1, NULL, NULL, &dummy, False):
             return i
     return -1
 
@@ -476,8 +512,9 @@ cdef int run_job(Job* j, int n_threads, double* total, Py_ssize_t* bad_index,
     cdef Py_ssize_t b
     cdef int nt = resolve_threads(j.n, n_threads)
     cdef int failed = 0
-    # Per-thread workspace: the loss buffer (doubles) and four input tiles.
-    cdef size_t ws_bytes = BLOCK * sizeof(double) + 4 * BLOCK * sizeof(floating)
+    # Per-thread workspace: the loss buffer (doubles), four input tiles and the padded tail
+    # (four inputs, two outputs; run_block).
+    cdef size_t ws_bytes = BLOCK * sizeof(double) + (4 * BLOCK + 6 * TAIL) * sizeof(floating)
     cdef void* ws = NULL
     total[0] = 0.0
     bad_index[0] = -1

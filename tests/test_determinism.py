@@ -142,3 +142,28 @@ def test_sum_within_1e_14_of_fsum_of_elements(dtype, from_logits, big_inputs):
         candidates.append(math.fsum(exact.ravel().tolist()))
     errors = [abs(total - c) / abs(c) for c in candidates]
     assert min(errors) <= 1e-14, (total, candidates, errors)
+
+
+@pytest.mark.parametrize("from_logits", [True, False], ids=["logits", "probabilities"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_element_results_do_not_depend_on_their_place(dtype, from_logits):
+    """An element's loss, gradient and hessian are the same bits wherever it sits: in an
+    offset view, a slice or another chunk (run_block runs the element loops on multiples of
+    their vector step only, so no element goes to a remainder loop)."""
+    rng = np.random.default_rng(7)
+    n = 3 * 2048 + 101
+    x = (rng.normal(0, 3, n) if from_logits else rng.uniform(0, 1, n)).astype(dtype)
+    y = rng.uniform(0, 1, n).astype(dtype)                 # soft labels: every rounding shows
+    w = rng.uniform(0.5, 2.0, n).astype(dtype)
+    for kw in ({"pos_weight": 2.5}, {"sample_weight": w, "pos_weight": 2.5}):
+        full = cbce.bce_loss_and_grad(y, x, from_logits=from_logits, reduction="none", **kw)
+        hess = cbce.bce_grad_hess(y, x, reduction="none", **kw) if from_logits else None
+        for off in (1, 7, 63, 2048 + 5):
+            part_kw = {k: (v[off:] if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+            part = cbce.bce_loss_and_grad(y[off:], x[off:], from_logits=from_logits,
+                                          reduction="none", **part_kw)
+            assert np.array_equal(part[0], full[0][off:]), (kw.keys(), off, "loss")
+            assert np.array_equal(part[1], full[1][off:]), (kw.keys(), off, "grad")
+            if from_logits:
+                ph = cbce.bce_grad_hess(y[off:], x[off:], reduction="none", **part_kw)
+                assert np.array_equal(ph[0], hess[0][off:]) and np.array_equal(ph[1], hess[1][off:])
