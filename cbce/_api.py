@@ -364,7 +364,7 @@ def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=Non
         log_loss, XGBoost); "none": per element.
     n_threads : int, optional
         OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 32768 elements.
+        ``threadpool_limits``), and one thread below 16384 elements.
     gamma : float, default=0.0
         Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
         p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
@@ -461,7 +461,7 @@ def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weigh
         log_loss, XGBoost); "none": per element.
     n_threads : int, optional
         OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 32768 elements.
+        ``threadpool_limits``), and one thread below 16384 elements.
     out : ndarray, optional
         A writable C-contiguous array of y_pred's shape and the compute dtype to fill; it may
         be y_pred itself (an in-place gradient).
@@ -548,7 +548,7 @@ def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, 
         log_loss, XGBoost); "none": per element.
     n_threads : int, optional
         OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 32768 elements.
+        ``threadpool_limits``), and one thread below 16384 elements.
     out : ndarray, optional
         A writable C-contiguous array of y_pred's shape and the compute dtype that receives
         the gradient; it may be y_pred itself.
@@ -632,7 +632,7 @@ def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_
         log_loss, XGBoost); "none": per element.
     n_threads : int, optional
         OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 32768 elements.
+        ``threadpool_limits``), and one thread below 16384 elements.
     grad_out, hess_out : ndarray, optional
         Writable C-contiguous arrays of y_pred's shape and the compute dtype to fill; they
         must not overlap.

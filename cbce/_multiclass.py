@@ -256,7 +256,7 @@ def cross_entropy(y_true, logits, *, axis=-1, sample_weight=None, class_weight=N
         "weighted_mean": over the sum of sample_weight * class_weight[y] of the kept targets
         (sample_weight for probabilities), scikit-learn's log_loss; "none": per sample.
     n_threads : int, optional
-        OpenMP threads. None: OpenMP's default, and one thread below 32768 elements.
+        OpenMP threads. None: OpenMP's default, and one thread below 16384 elements.
 
     Returns
     -------
@@ -336,7 +336,7 @@ def cross_entropy_grad(y_true, logits, *, axis=-1, sample_weight=None, class_wei
         "weighted_mean": over the sum of sample_weight * class_weight[y] of the kept targets
         (sample_weight for probabilities), scikit-learn's log_loss; "none": per sample.
     n_threads : int, optional
-        OpenMP threads. None: OpenMP's default, and one thread below 32768 elements.
+        OpenMP threads. None: OpenMP's default, and one thread below 16384 elements.
     out : ndarray, optional
         A writable C-contiguous array of logits' shape and the compute dtype to fill and
         return; it may be logits itself (in-place gradient).
@@ -407,7 +407,7 @@ def cross_entropy_loss_and_grad(y_true, logits, *, axis=-1, sample_weight=None, 
         "weighted_mean": over the sum of sample_weight * class_weight[y] of the kept targets
         (sample_weight for probabilities), scikit-learn's log_loss; "none": per sample.
     n_threads : int, optional
-        OpenMP threads. None: OpenMP's default, and one thread below 32768 elements.
+        OpenMP threads. None: OpenMP's default, and one thread below 16384 elements.
     out : ndarray, optional
         A writable C-contiguous array of logits' shape and the compute dtype to fill and
         return; it may be logits itself (in-place gradient).

@@ -77,10 +77,12 @@ cdef extern from *:
 cdef enum:
     # Elements per block (Note B): 16 KiB of doubles on the stack, L1-resident while summed.
     BLOCK = 2048
-    # Below this many elements one thread is faster than waking a team (fork/join costs a few
-    # microseconds; 32768 logit elements take ~70 us on one core of the dev machine, ~36 us on
-    # two: measured 2026-11-28).
-    PARALLEL_MIN = 32768
+    # Below this many elements one thread is about as fast as waking a team (fork/join costs a
+    # few microseconds). Measured on the dev machine, 2026-11-28, two threads against one
+    # (loss and fused loss+grad from logits): float32 1.02 / 0.94 at 4096 elements, 0.80 /
+    # 0.73 at 8192, 0.63 / 0.66 at 16384; float64 0.79 / 0.73 at 4096, 0.59 at 16384. The
+    # threshold keeps a margin for machines whose teams wake slower.
+    PARALLEL_MIN = 16384
     # The element loops run on multiples of this many elements (run_block): a multiple of every
     # variant's vector loop step (AVX-512: 16 doubles or floats per iteration), so no element is
     # left to a remainder loop.

@@ -21,7 +21,7 @@ from _stats import record
 
 THREADS = 16
 ITERATIONS = int(os.environ.get("CBCE_CONCURRENCY_ITERATIONS", "100"))
-SMALL, LARGE = 1001, 40_003            # below and above the parallel threshold (32768)
+SMALL, LARGE = 1001, 40_003            # below and above the parallel threshold (16384)
 
 
 def _inputs(n, dtype, seed):

@@ -296,7 +296,7 @@ def test_arbitrary_arguments_raise_only_documented_errors(call):
 
 @st.composite
 def big_layouts(draw):
-    """Arrays above the parallel threshold (32768 elements) in a random 1-D or 2-D layout."""
+    """Arrays above the parallel threshold (16384 elements) in a random 1-D or 2-D layout."""
     seed = draw(st.integers(0, 2**32 - 1))
     rows = draw(st.sampled_from([1, 3, 17, 129]))
     cols = draw(st.integers(34000 // rows, 70000 // rows))
