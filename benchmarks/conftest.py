@@ -287,6 +287,10 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
+    # Every round's raw timing ("data") is dropped: microsecond cases run millions of rounds
+    # (a 200 MB file); the stats that report.py and --benchmark-compare read stay.
+    for bench in output_json.get("benchmarks", []):
+        bench.get("stats", {}).pop("data", None)
     output_json["cbce_bench_run"] = {
         "cbce": _cbce_config(),
         "threadpools": _threadpools(),
