@@ -401,8 +401,8 @@ def run_focal_f32(int op, bint logits, int reduction,
 cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) noexcept nogil:
     """Block b (Note B): contiguous inputs, the math, then its flag and loss partial.
 
-    The element loops run on multiples of TAIL elements only: the last TAIL-fraction of the
-    array's last block goes through padded tiles. The compiled loops then compute every element
+    The element loops run on multiples of TAIL elements only: the array's last n % TAIL
+    elements go through padded tiles. The compiled loops then compute every element
     in their vector body, never in a remainder loop, whose multiply-adds the compiler may
     contract differently: an element's result does not depend on its place in the array (a Dask
     chunk, a slice or an offset view gives the same bits)."""

@@ -15,8 +15,8 @@
  *    exp <= 1 ulp, log1p <= 1.5 ulp, the sum max(x,0) + log1p(e) of two non-negative numbers
  *    <= 0.5 ulp, the coefficient product 0.5 ulp: within the 4-ulp contract for loss, gradient
  *    and hessian (tests/test_extreme_values.py checks it against mpmath).
- * B. A zero coefficient contributes exactly zero (cbce_term), so an infinite logit gives the
- *    limit (loss 0 at y=1, x=+inf) instead of 0*inf = nan. A NaN logit still propagates, also
+ * B. A zero coefficient contributes exactly zero (cbce_logit_loss_lp, cbce_term), so an
+ *    infinite logit gives the limit (loss 0 at y=1, x=+inf) instead of 0*inf = nan. A NaN logit still propagates, also
  *    into a term whose coefficient is 0 (y=1 with pos_weight=0).
  * C. float32 logits: loss, gradient and fused loss+gradient of float32 inputs are computed in
  *    float arithmetic (twice the SIMD lanes); each float helper is <= 1.5 float ulp and the
@@ -99,14 +99,6 @@ static CBCE_INLINE double cbce_logit_grad_hess(double x, double y, double pw, do
 }
 
 /* ---- from logits, float32 arithmetic (note C) --------------------------------------------- */
-
-static CBCE_INLINE float cbce_term_f(float coef, float value)
-{
-    float t = coef * value;
-    return (coef != 0.0f) | (value != value) ? t : 0.0f;
-}
-
-static CBCE_INLINE float cbce_pos_f(float v) { return v > 0.0f ? v : 0.0f; }
 
 static CBCE_INLINE float cbce_logit_loss_lp_f(float x, float c0, float c1, float lp)
 {
