@@ -45,10 +45,10 @@ _COMPUTE = (torch.float32, torch.float64)
 # which cbce's probability gradient uses for both dtypes.
 _PROB_EPS = float(np.float32(1e-12))
 # cbce's argument names -> PyTorch's, for the messages of errors raised by cbce's facade.
-_RENAME = [(re.compile(r"\by_true\b"), "target"), (re.compile(r"\by_pred\b"), "input"),
+_RENAME = [(re.compile(r" \(pass from_logits=True for logits\)"), ""),
+           (re.compile(r"\by_true\b"), "target"), (re.compile(r"\by_pred\b"), "input"),
            (re.compile(r"\blogits\b"), "input"), (re.compile(r"\bclass_weight\b"), "weight"),
-           (re.compile(r"\bsample_weight\b"), "weight"),
-           (re.compile(r" \(pass from_logits=True for logits\)"), "")]
+           (re.compile(r"\bsample_weight\b"), "weight")]
 
 
 def _renamed(exc: ValueError) -> ValueError:
@@ -379,13 +379,12 @@ def _bce(input, target, weight, pos_weight, reduction, from_logits, gamma=0.0, a
         _check_other(weight, "weight")
     if pos_weight is not None:
         _check_other(pos_weight, "pos_weight")
-    if from_logits:
-        # binary_cross_entropy_with_logits has no CPU autocast rule: its result takes the
-        # promoted dtype of input and target (float32 for bfloat16 logits and float32 targets).
-        out_dtype = torch.promote_types(input.dtype, target.dtype) \
-            if target.dtype.is_floating_point else input.dtype
-    elif input.dtype in _LOW and torch.is_autocast_enabled("cpu"):
-        out_dtype = torch.float32  # autocast runs binary_cross_entropy in float32
+    if input.dtype in _LOW and torch.is_autocast_enabled("cpu"):
+        out_dtype = torch.float32  # CPU autocast runs both BCE losses in float32
+    elif from_logits and target.dtype.is_floating_point:
+        # PyTorch's result for the logits loss: input's and target's promoted dtype (float32
+        # for bfloat16 logits and float32 targets); binary_cross_entropy wants equal dtypes.
+        out_dtype = torch.promote_types(input.dtype, target.dtype)
     else:
         out_dtype = input.dtype
     loss, _ = _call("bce_loss_and_grad", _compute(input), target, weight, pos_weight, from_logits,
@@ -651,6 +650,10 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
     if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0; got {label_smoothing!r}")
     has_ignore = not target.dtype.is_floating_point
+    if not has_ignore and ignore_index != -100:
+        raise ValueError(f"ignore_index applies to class indices only; target holds class "
+                         f"probabilities and ignore_index is {ignore_index!r} (PyTorch's rule: "
+                         "leave it at its default, -100)")
     out_dtype = torch.float32 if input.dtype in _LOW and torch.is_autocast_enabled("cpu") \
         else input.dtype
     loss, _ = _call("ce_loss_and_grad", _compute(input), target, weight, has_ignore,
