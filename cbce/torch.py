@@ -209,7 +209,8 @@ def _ce_hess_times(ctx, v: torch.Tensor) -> torch.Tensor:
         s = (t if weight is None else t * _along(weight, dim, x.dim())).sum(dim)
         denom = x.numel() // max(n_classes, 1)
     else:
-        kept = target != ctx.ignore_index if ctx.has_ignore else torch.ones_like(target, dtype=torch.bool)
+        kept = (target != ctx.ignore_index) if ctx.has_ignore \
+            else torch.ones_like(target, dtype=torch.bool)
         safe = torch.where(kept, target, 0)
         if weight is None:
             wy, wsum = torch.ones_like(x.select(dim, 0)), float(n_classes)
