@@ -577,7 +577,7 @@ def sigmoid_focal_loss(inputs: torch.Tensor, targets: torch.Tensor, alpha: float
     >>> x = torch.tensor([3.0, -2.0, 0.5])
     >>> y = torch.tensor([1.0, 0.0, 0.0])
     >>> cbce.torch.sigmoid_focal_loss(x, y)
-    tensor([2.2276e-05, 6.5197e-04, 2.0225e-01])
+    tensor([2.7321e-05, 1.3527e-03, 2.8306e-01])
     """
     if reduction not in _REDUCTIONS:
         raise ValueError(f"Invalid Value for arg 'reduction': '{reduction} \n Supported "
