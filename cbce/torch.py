@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.autograd import forward_ad as fwAD
 
 import cbce
 
@@ -284,18 +285,33 @@ def _register_autograd(name: str, n_tensors: int, options: tuple[str, ...], hess
             t_loss = prod.sum(loss_dim(tensors[0]))
         return t_loss, hess_times(ctx, t_input)
 
-    # Built with type(), not a class statement: mypy does not analyse torch (tests/typing/
-    # mypy.ini), and a class statement here would show stubtest a module-level name.
+    # Two autograd.Functions over the same rules. torch.func needs the setup_context form;
+    # the eager one saves in forward, because Function.apply binds a setup_context-style
+    # forward's arguments with inspect.signature on every call (tens of microseconds).
+    # Built with type(), not class statements: mypy does not analyse torch
+    # (tests/typing/mypy.ini), and a class statement here would show stubtest a module name.
+    rules = {"generate_vmap_rule": True, "backward": staticmethod(backward),
+             "jvp": staticmethod(jvp)}
     Fn: Any = type(f"cbce_{name}", (torch.autograd.Function,), {
-        "generate_vmap_rule": True, "forward": staticmethod(forward),
-        "setup_context": staticmethod(setup_context), "backward": staticmethod(backward),
-        "jvp": staticmethod(jvp)})
+        **rules, "forward": staticmethod(forward), "setup_context": staticmethod(setup_context)})
+
+    def eager_forward(ctx, keyset, *args):
+        output = forward(keyset, *args)
+        setup_context(ctx, (keyset,) + args, output)
+        return output
+
+    Eager: Any = type(f"cbce_{name}_eager", (torch.autograd.Function,), {
+        **rules, "forward": staticmethod(eager_forward)})
 
     def inputs_of(ctx):
         return ctx.inputs + list(ctx.options)
 
     def kernel(keyset, *args):
-        return Fn.apply(keyset, *args)
+        if (torch.is_grad_enabled() and args[0].requires_grad) or fwAD._current_level >= 0:
+            return Eager.apply(keyset, *args)
+        # No graph and no forward-mode tangent possible: the CPU kernel only.
+        with torch._C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & torch._C._after_autograd_keyset, *args)
 
     _LIB.impl(name, kernel, "Autograd", with_keyset=True)
     _FUNCTIONS[name] = Fn
