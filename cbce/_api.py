@@ -35,7 +35,7 @@ def _numeric(a, name):
 
     ndarrays pass as they are (subclasses as base-class views); other DLPack producers (PyTorch
     and JAX CPU arrays, ...) are read through np.from_dlpack, which shares their memory and
-    strides (issue #7); everything else goes through np.asarray: ``__array__`` (pandas Series),
+    strides; everything else goes through np.asarray: ``__array__`` (pandas Series),
     the buffer protocol (memoryview, array.array) or a sequence. A producer that cannot export
     (a tensor that requires grad, a GPU array) falls back to np.asarray, whose error then names
     the reason.

@@ -1,10 +1,10 @@
-"""The multi-class facade (issue 9): softmax cross-entropy of logits with a class axis.
+"""The multi-class facade: softmax cross-entropy of logits with a class axis.
 
 Checks and conversions only, like cbce/_api.py: the class axis is moved last and every operand is
 viewed on a common 2-D grid of samples without copying (src/_multiclass_impl.pxi, Note H), then
 one float32 or float64 entry point runs with the GIL released. Semantics are PyTorch's
 `cross_entropy` (class weights, label smoothing, ignore_index, "mean" over the weight of the
-kept targets), plus cbce's sample_weight and "weighted_mean"; see the README.
+kept targets), plus cbce's sample_weight and "weighted_mean"; see docs/focal-multiclass.md.
 """
 import numbers
 import operator

@@ -1,4 +1,4 @@
-"""cbce for dask.array: the core API on chunked arrays, lazily, on any Dask scheduler (issue #8).
+"""cbce for dask.array: the core API on chunked arrays, lazily, on any Dask scheduler (docs/guide/dask.md).
 
     import dask, cbce.dask
     loss = cbce.dask.bce(y, logits, from_logits=True)                  # 0-d dask array
@@ -40,7 +40,7 @@ E. Threads. n_threads goes to every chunk's core call. With None the core uses O
    thread: a threaded scheduler with T threads on a C-core machine then asks for T·C threads.
    dask.distributed's Nanny starts worker processes with OMP_NUM_THREADS=1 (its
    distributed.nanny.pre-spawn-environ), so there None means one thread per task and the
-   parallelism is dask's. README ("Dask") gives the measured effect.
+   parallelism is dask's. docs/guide/dask.md gives the measured effect.
 """
 from __future__ import annotations
 

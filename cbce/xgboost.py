@@ -1,4 +1,4 @@
-"""BCE objective and log-loss metric for XGBoost, from cbce's kernels (issue #8).
+"""BCE objective and log-loss metric for XGBoost, from cbce's kernels (docs/guide/gbdt.md).
 
     import xgboost as xgb, cbce.xgboost
     booster = xgb.train({"base_score": 0.0}, dtrain, 100,

@@ -1,4 +1,4 @@
-"""A typed user of cbce: checked with `mypy --strict` and run by tests/test_typing.py (issue #7).
+"""A typed user of cbce: checked with `mypy --strict` and run by tests/test_typing.py.
 
 The README's use cases, written as a user with type annotations would write them; assert_type
 pins what the stubs promise (reduction="none" -> an array, any other reduction -> a float).
