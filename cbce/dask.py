@@ -1,5 +1,7 @@
 """cbce for dask.array: the core API on chunked arrays, lazily, on any Dask scheduler (docs/guide/dask.md).
 
+Example::
+
     import dask, cbce.dask
     loss = cbce.dask.bce(y, logits, from_logits=True)                  # 0-d dask array
     loss, grad = cbce.dask.bce_loss_and_grad(y, logits, from_logits=True)
@@ -9,7 +11,8 @@ Same arguments, options and semantics as cbce.bce & co. Inputs may be dask array
 arrays; outputs are dask arrays with y_pred's chunks (y_true and the weights are rechunked to
 them). Reduced losses are 0-d dask arrays. This module imports dask; `import cbce` does not.
 
-Design notes
+Design notes:
+
 A. Exact reductions. Each chunk's Σl comes from cbce's own kernel (reduction="sum": fixed
    blocks, pairwise, ≤ 1e-14 relative). The chunks' partial sums travel up
    dask.array.reduction's tree as lists, untouched, and are added once at the top by math.fsum

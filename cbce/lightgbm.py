@@ -1,5 +1,7 @@
 """BCE objective and log-loss metric for LightGBM, from cbce's kernels (docs/guide/gbdt.md).
 
+Example::
+
     import lightgbm as lgb, cbce.lightgbm
     booster = lgb.train({"objective": cbce.lightgbm.objective(pos_weight=5.0)}, train_set, 100,
                         valid_sets=[valid_set], feval=cbce.lightgbm.metric())
