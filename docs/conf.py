@@ -50,7 +50,6 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
-html_static_path = ["_static"]
 suppress_warnings = ["myst.header"]  # the changelog's and the benchmark report's own headings
 
 html_theme = "pydata_sphinx_theme"
