@@ -6,6 +6,7 @@ The benchmark JSON is taken from $CBCE_BENCH_JSON, else the newest run saved und
 without one, the page says how to produce them. Nothing generated is committed.
 """
 import glob
+import json
 import os
 import shutil
 import sys
@@ -47,7 +48,11 @@ def render(app):
             import report
         finally:
             sys.path.pop(0)
-        md, _, _ = report.build(path, out_dir=OUT)
+        with open(path, encoding="utf-8") as f:
+            quick = ((json.load(f).get("cbce_bench_run") or {}).get("options") or {}).get("quick")
+        note = ("A --bench-quick run (every N capped at 1000): it shows that the report renders, "
+                "not how fast cbce is." if quick else None)
+        md, _, _ = report.build(path, out_dir=OUT, note=note)
         with open(md, encoding="utf-8") as f:
             body = f.read()
         # The report's own title is replaced by the page's section heading.
