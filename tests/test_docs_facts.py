@@ -19,8 +19,8 @@ def _code_facts():
         abi = int(re.search(r"^#define CBCE_ABI_VERSION (\d+)\s*$", f.read(), re.M).group(1))
     with open(os.path.join(cbce.get_include(), "cbce_elementwise.h"), encoding="utf-8") as f:
         ulp = int(re.search(r"within the (\d+)-ulp contract", f.read()).group(1))
-    return {"parallel_threshold": int(cfg["parallel_threshold"]), "block_size": int(cfg["block_size"]),
-            "abi_version": abi, "ulp": ulp}
+    return {"parallel_threshold": int(cfg["parallel_threshold"]),
+            "block_size": int(cfg["block_size"]), "abi_version": abi, "ulp": ulp}
 
 
 FACTS = _code_facts()
@@ -75,7 +75,8 @@ def test_checker_catches_a_drifted_constant():
     """The scan finds a stale threshold, block size, ABI version and ulp bound (it can fail)."""
     text = (" * Threads: inputs below\n * 32768 elements run on the calling thread; blocks of 4096\n"
             "# elements; `CBCE_ABI_VERSION` (7); within 3 ulp of the exact value")
-    assert {f for f, _, _ in wrong(text)} == {"parallel_threshold", "block_size", "abi_version", "ulp"}
+    assert {f for f, _, _ in wrong(text)} == {"parallel_threshold", "block_size", "abi_version",
+                                              "ulp"}
 
 
 @pytest.mark.parametrize("header", HEADERS)
@@ -93,7 +94,7 @@ def test_cbce_h_states_the_parallel_threshold():
 
 
 def test_docstrings_state_the_code_constants():
-    """Every public docstring that states a constant states the code's, and bce's states the threshold."""
+    """Public docstrings state the code's constants; bce's states the parallel threshold."""
     bad = {name: wrong(f.__doc__ or "") for name, f in _public_functions()}
     assert not {k: v for k, v in bad.items() if v}
     assert ("parallel_threshold", FACTS["parallel_threshold"]) in \

@@ -70,7 +70,8 @@ def module_all(name):
         path = os.path.join(base, name.rsplit(".", 1)[1] + ".py")
     tree = ast.parse(open(path, encoding="utf-8").read())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+        if isinstance(node, ast.Assign) and \
+                any(getattr(t, "id", None) == "__all__" for t in node.targets):
             return [n for n in ast.literal_eval(node.value) if not n.startswith("__")]
     raise RuntimeError(f"{path} has no __all__")
 
@@ -83,7 +84,8 @@ def check_page(browser, site, copy, page, shots):
     dom = r.stdout
     probe = read_probe(dom)
     if probe is None:
-        return [f"{page}: did not load (chromium rc {r.returncode}: {r.stderr.strip()[-300:]})"], dom
+        err = r.stderr.strip()[-300:]
+        return [f"{page}: did not load (chromium rc {r.returncode}: {err})"], dom
     if not probe["h1"]:
         problems.append(f"{page}: no title heading")
     if probe["text"] < 100:
@@ -121,7 +123,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     browser = find_chromium(args.chromium)
     site = os.path.abspath(args.site)
-    pages = sorted(os.path.relpath(p, site) for p in glob.glob(os.path.join(site, "**", "*.html"), recursive=True)
+    found = glob.glob(os.path.join(site, "**", "*.html"), recursive=True)
+    pages = sorted(os.path.relpath(p, site) for p in found
                    if not os.path.relpath(p, site).startswith("_") and os.path.basename(p) not in SKIP)
     with tempfile.TemporaryDirectory() as tmp:
         copy = os.path.join(tmp, "site")
