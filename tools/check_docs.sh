@@ -8,7 +8,7 @@
 # 4. every page opened in headless Chromium (installed from Debian's packages when missing):
 #    it renders, its images load, the API pages list every public name; screenshots are kept in
 #    docs/_build/screenshots.
-# Needs cbce installed with the docs extra (pip install ".[docs]") and pytest-benchmark for 1.
+# Needs cbce installed with the docs extra: pip install ".[docs]".
 # PYTHON selects the interpreter (default python3).
 set -eu
 cd "$(dirname "$0")/.."
