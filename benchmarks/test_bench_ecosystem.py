@@ -1,5 +1,4 @@
-"""Ecosystem benchmarks: cbce where users come from (docs/guide/sklearn.md,
-docs/guide/pytorch.md).
+"""Ecosystem benchmarks: cbce where users come from.
 
 * ``log_loss``: ``cbce.metrics.log_loss`` vs ``sklearn.metrics.log_loss`` at N = 10^6, three
   input forms (0/1 labels with positive-class probabilities; ``predict_proba`` columns with

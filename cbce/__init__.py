@@ -7,7 +7,7 @@
     loss, grad = cbce.cross_entropy_loss_and_grad(labels, logits_nc)  # softmax, C classes
 
 Cython + OpenMP kernels: loss and gradient in one pass, float32 and float64, any shape and
-strides, deterministic reductions. See README.md for the semantics of every option.
+strides, deterministic reductions. The semantics of every option: docs/semantics.md.
 """
 try:
     from cbce import _kernels  # noqa: F401
@@ -27,11 +27,11 @@ from cbce._api import bce, bce_grad, bce_grad_hess, bce_loss_and_grad
 from cbce._config import show_config
 from cbce._dispatch import kernels as _kernels
 from cbce._multiclass import cross_entropy, cross_entropy_grad, cross_entropy_loss_and_grad
-from cbce import metrics  # noqa: F401  (issue #7: cbce.metrics needs numpy only)
+from cbce import metrics  # noqa: F401  (cbce.metrics needs numpy only)
 
 
 def __getattr__(name):
-    # cbce.torch on first use (issue #7): `import cbce` must not import torch.
+    # cbce.torch on first use: `import cbce` must not import torch.
     if name == "torch":
         import importlib
 
@@ -51,7 +51,7 @@ _C_API = _kernels._C_API
 
 def get_include():
     """The folder of cbce's C headers (cbce.h, cbce_math.h), for a C or Cython extension's
-    include_dirs; see the README, "Using cbce from C and Cython".
+    include_dirs; see docs/c-cython.md.
 
     Returns
     -------
