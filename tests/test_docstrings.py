@@ -28,7 +28,8 @@ PUBLIC = {
     "cbce.metrics.log_loss": cbce.metrics.log_loss,
 }
 TORCH_PUBLIC = ["binary_cross_entropy_with_logits", "binary_cross_entropy",
-                "BCEWithLogitsLoss", "BCELoss"]
+                "BCEWithLogitsLoss", "BCELoss", "cross_entropy", "CrossEntropyLoss",
+                "sigmoid_focal_loss"]
 if HAS_TORCH:
     import cbce.torch
 
