@@ -1,4 +1,4 @@
-/* element_loops.c -- ns per element of each element loop of src/cbce_loops.h, on one block
+/* element_loops.c -- ns per element of each element loop of src/loops/, on one block
  * (2048 elements) in cache: the math alone, without memory traffic, threads or Python.
  *
  *   sh benchmarks/element_loops.sh            # AVX-512 build (the default flags of setup.py)
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "cbce_loops.h"
+#include "loops/bce_loops.h"
 
 #define N 2048
 
