@@ -17,6 +17,7 @@ Environment switches (build time):
   CBCE_CYTHON_LINETRACE=1 compile with Cython's line tracing, nogil code included, for coverage of
                           the Cython sources (Cython.Coverage plugin; very slow, never for use).
 """
+import glob
 import os
 import platform
 import shutil
@@ -87,7 +88,7 @@ omp = openmp_flags()
 if omp is None:
     warnings.warn("cbce: OpenMP not available (or disabled): building the serial kernels; "
                   "n_threads > 1 will run on one thread.")
-    # `#pragma omp simd` (src/cbce_loops.h) needs only -fopenmp-simd, which needs no runtime.
+    # `#pragma omp simd` (src/loops/) needs only -fopenmp-simd, which needs no runtime.
     omp_compile, omp_link = (["-fopenmp-simd"] if _compiles(["-fopenmp-simd"]) else []), []
 else:
     omp_compile, omp_link = omp
@@ -119,7 +120,7 @@ extensions = [
         [f"src/_kernels{suffix}.pyx"],
         depends=["src/_kernels_impl.pxi", "src/_multiclass_impl.pxi", "cbce/_elementwise.pxd",
                  "cbce/include/cbce_math.h", "cbce/include/cbce_elementwise.h",
-                 "cbce/include/cbce.h", "src/cbce_loops.h", "src/cbce_softmax.h"],
+                 "cbce/include/cbce.h"] + sorted(glob.glob("src/loops/*.h")),
         include_dirs=[np.get_include(), os.path.join("cbce", "include"), "src"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CBCE_OPENMP", "1" if omp is not None else "0"),

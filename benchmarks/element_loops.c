@@ -1,4 +1,4 @@
-/* element_loops.c -- ns per element of every element loop (src/cbce_loops.h, src/cbce_softmax.h)
+/* element_loops.c -- ns per element of every element loop (src/loops/: BCE, focal, softmax)
  * on one block (2048 elements) in cache: the math alone, without memory traffic, threads or
  * Python.
  *
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "cbce_loops.h"
-#include "cbce_softmax.h"
+#include "loops/bce_loops.h"
+#include "loops/softmax.h"
 
 #define N 2048
 #define REPS 200

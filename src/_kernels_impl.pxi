@@ -21,7 +21,7 @@ B. Determinism. The flat index range is cut into fixed blocks of BLOCK elements.
 C. Range checks are fused: each block ORs its elements' validity into one flag; only the first
    failing block is walked again, one element at a time, to find the index for the message.
 D. Options are hoisted: one tight loop per (operation, input kind, type), in C
-   (src/cbce_loops.h) so that each carries `#pragma omp simd` and vectorizes whatever the
+   (src/loops/) so that each carries `#pragma omp simd` and vectorizes whatever the
    compiler's heuristics (GCC 13 left two of them scalar, 10x slower); the switch runs once per
    block, never per element. Range flags are OR-ed with bitwise operators: no branch.
 """
@@ -201,8 +201,8 @@ cdef const floating* contiguous(const Operand* o, const Job* j, Py_ssize_t start
     return tile
 
 
-cdef extern from "cbce_loops.h" nogil:
-    # The element loops of one block (src/cbce_loops.h: C, for `#pragma omp simd`).
+cdef extern from "loops/bce_loops.h" nogil:
+    # The element loops of one block (src/loops/: C, for `#pragma omp simd`).
     int cbce_logit_loss_f64(Py_ssize_t, int, const double*, const double*, const double*,
                             const double*, double, double, double*)
     int cbce_logit_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
@@ -293,7 +293,7 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
         return cbce_prob_loss_grad_f32(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
 
 
-cdef extern from "cbce_loops.h" nogil:
+cdef extern from "loops/bce_loops.h" nogil:
     # Focal BCE (issue 9): the same shape as the loops above, plus gamma and alpha (< 0: None).
     int cbce_focal_logit_loss_f64(Py_ssize_t, const double*, const double*, const double*,
                                   const double*, double, double, double, double, double*)
@@ -426,7 +426,7 @@ cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) n
     Y = contiguous(&j.y, j, start, n, tiles + BLOCK)
     if uni:
         # One sample weight and one pos_weight (the common case): no tiles to fill, and the
-        # loops read them once (cbce_loops.h, CBCE_FOR_WP).
+        # loops read them once (loops/loop_common.h, CBCE_FOR_WP).
         W = <const floating*>j.w.data
         P = <const floating*>j.pw.data
     else:

@@ -21,8 +21,8 @@ I. One row. With m = max x_c, e_c = exp(x_c - m), target weights a_c = cw_c*t_c 
    -a*S'/S keeps its digits, as BCE's -sigma(-x) does (W/S - a would round to 0).
    Three sweeps over the row, all in L1: max; exp (stored, one exp per element) and the
    summands; gradient. Memory sees one read of the logits and one write of the gradient.
-J. Sums in a fixed order. The element loops are C with `#pragma omp simd` (src/cbce_softmax.h,
-   as src/cbce_loops.h); none reduces in floating point, which would reorder the sum (and GCC
+J. Sums in a fixed order. The element loops are C with `#pragma omp simd` (src/loops/softmax.h,
+   as src/loops/); none reduces in floating point, which would reorder the sum (and GCC
    vectorizes none without -fassociative-math): the exp sweep writes its summands to tiles and
    pairwise_sum adds them (8 running sums). The max is exact in any order.
 K. Blocks of samples: SB = clamp(65536 // C, 16, 2048) samples, fixed by C alone, so the reduced
@@ -40,8 +40,8 @@ L. Non-finite logits: -inf (a masked class) gives e = 0 and, with a zero target,
 """
 from libc.stdint cimport int64_t
 
-cdef extern from "cbce_softmax.h" nogil:
-    # The element loops of Notes I and M (src/cbce_softmax.h: C, for `#pragma omp simd`).
+cdef extern from "loops/softmax.h" nogil:
+    # The element loops of Notes I and M (src/loops/softmax.h: C, for `#pragma omp simd`).
     double cbce_sm_row_max(Py_ssize_t n, const double* X)
     long long cbce_sm_row_exp(Py_ssize_t n, const double* X, double m, double* E, double* Et)
     void cbce_sm_row_targets(Py_ssize_t n, const double* X, const double* Y, const double* cw,

@@ -120,7 +120,7 @@ def test_sdist_contains_every_source(dist_dir):
               or n in ("README.md", "LICENSE", "CHANGELOG.md", "setup.py", "pyproject.toml")}
     assert wanted, "not a git checkout: nothing to compare with"
     assert not wanted - names, f"missing from the sdist: {sorted(wanted - names)}"
-    for pattern in ("src/_kernels.pyx", "src/_kernels_impl.pxi", "src/cbce_loops.h",
+    for pattern in ("src/_kernels.pyx", "src/_kernels_impl.pxi", "src/loops/bce_logits_f32.h",
                     "cbce/_elementwise.pxd", "cbce/capi.pxd", "cbce/include/cbce_math.h",
                     "examples/c_consumer/cbce_c_consumer.c", "tests/conftest.py", "LICENSE"):
         assert pattern in names

@@ -1,11 +1,11 @@
-/* cbce_softmax.h -- the element loops of softmax cross-entropy (src/_multiclass_impl.pxi runs
+/* loops/softmax.h -- the element loops of softmax cross-entropy (src/_multiclass_impl.pxi runs
  * blocks of samples, gathers rows, handles targets and sums; these loops do the math of Note I
  * over contiguous doubles).
  *
- * In C for `#pragma omp simd`, as src/cbce_loops.h: vectorized on the compiler's word, not its
- * heuristics. No loop here reduces in floating point (the sums are pairwise_sum's, in a fixed
- * order, over the tiles these loops fill); the max is exact in any order and the tie count is
- * an integer.
+ * In C for `#pragma omp simd`, as the BCE loops (loop_common.h): vectorized on the compiler's
+ * word, not its heuristics. No loop here reduces in floating point (the sums are pairwise_sum's,
+ * in a fixed order, over the tiles these loops fill); the max is exact in any order and the tie
+ * count is an integer.
  *
  * Row functions (one sample, its C classes contiguous) and column functions (Note M: a chunk of
  * R samples transposed, class-major, lanes are samples; the per-sample sums run over the
