@@ -54,9 +54,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#if !defined(CBCE_USE_LIBM) && !defined(__AVX2__)
-#define CBCE_USE_LIBM 1
-#endif
 
 /* Every helper must inline into the element loops, or the loops stay scalar (GCC 13 left a
    fused loop un-inlined and 10x slower than GCC 12 did): force it. */
