@@ -2,7 +2,7 @@
  * on one block (2048 elements) in cache: the math alone, without memory traffic, threads or
  * Python.
  *
- *   sh benchmarks/element_loops.sh avx2       # one target: baseline, x86-64-v2, avx2, avx512
+ *   sh benchmarks/element_loops.sh avx2       # one target: baseline, sse42, avx2, avx512
  *   sh benchmarks/element_loops.sh all        # every target this CPU runs, one after another
  *
  * Each figure is the fastest of TRIALS timings of REPS passes: the minimum is the least
@@ -90,7 +90,8 @@ int main(void)
     TIME("prob grad f32",
          cbce_prob_grad_f32(N, uni, PRF, YF, WF, PF, one, zero, zero, one, floor_, sc, GF))
     TIME("prob loss+grad f32",
-         cbce_prob_loss_grad_f32(N, uni, PRF, YF, WF, PF, one, zero, zero, one, floor_, sc, BUF, GF))
+         cbce_prob_loss_grad_f32(N, uni, PRF, YF, WF, PF, one, zero, zero, one, floor_, sc, BUF,
+                                 GF))
     TIME("focal logit loss f64",
          cbce_focal_logit_loss_f64(N, X, Y, W, P, one, zero, gam, alpha, BUF))
     TIME("focal logit loss+grad f64",

@@ -58,7 +58,8 @@ count() {
             else if ($0 ~ /[ \t,][ds][0-9]+/) s++
         }
     }
-    END { if (f != "") print f, v, s, c }' | tr -d '<>:' | grep -E '^cbce_(logit|prob|check|focal|sm)_' || true
+    END { if (f != "") print f, v, s, c }' | tr -d '<>:' |
+    grep -E '^cbce_(logit|prob|check|focal|sm)_' || true
 }
 
 check_vec() {   # object, label
@@ -92,8 +93,8 @@ if [ -f src/loops/table.c ]; then
     $CROSS "${FLAGS[@]}" -DCBCE_TARGET=baseline -c src/loops/table.c -o "$TMP/table.o"
     if ! ntable=$(check_vec "$TMP/table.o" table.c); then fail=1; fi
     ntable=${ntable##*$'\n'}
-    libm=$("$NM" -u "$TMP/table.o" | awk '{print $2}' |
-           grep -E '^(exp|exp2|expm1|log|log2|log10|log1p|pow|sqrt|cbrt|fma|erfc?|[a-z]*gamma)(f|l)?$' || true)
+    libm=$("$NM" -u "$TMP/table.o" | awk '{print $2}' | grep -E \
+           '^(exp|exp2|expm1|log|log2|log10|log1p|pow|sqrt|cbrt|fma|erfc?|[a-z]*gamma)(f|l)?$' || true)
     if [ -n "$libm" ]; then
         echo "LIBM CALLS (table.c): $libm" >&2
         fail=1
@@ -123,16 +124,20 @@ if [ "$(uname -m)" = x86_64 ]; then
     ndiff=$(diff "$TMP/x86_dump.txt" "$TMP/a64_nc.txt" | grep -c '^<' || true)
     nfma=$(diff "$TMP/x86_dump.txt" "$TMP/a64_fma.txt" | grep -c '^<' || true)
     if [ "$ndiff" -ne 0 ]; then
-        echo "BITWISE: $ndiff of $total outputs differ between aarch64 (-ffp-contract=off) and x86-64 baseline:" >&2
+        echo "BITWISE: $ndiff of $total outputs differ between aarch64 (-ffp-contract=off)" \
+             "and the x86-64 baseline:" >&2
         diff "$TMP/x86_dump.txt" "$TMP/a64_nc.txt" | head -10 >&2
         fail=1
     fi
-    bitwise="bitwise equal to x86-64 baseline without FMA contraction: $((total - ndiff))/$total (with contraction $nfma differ in the last bits)"
+    bitwise="bitwise equal to the x86-64 baseline without FMA contraction: $((total - ndiff))"
+    bitwise+="/$total outputs (as built, with contraction: $nfma differ in the last bits)"
 fi
 echo "$bitwise"
 
 maxulp=$(echo "$acc" | sed -n 's/.*maximum \([0-9.]*\) ulp.*/\1/p')
 tested=$(echo "$acc" | sed -n 's/.* \([0-9]*\) loops tested.*/\1/p')
 status=$([ $fail = 0 ] && echo PASS || echo FAIL)
-echo "check_aarch64 $status in $(( $(date +%s) - start )) s: loops vectorized ${nloops}${ntable:+ (table.c: $ntable)} (-fopt-info-vec: $nvec_msgs loops), loops tested $tested, maximum ${maxulp} ulp"
+echo "check_aarch64 $status in $(( $(date +%s) - start )) s: loops vectorized ${nloops}" \
+     "${ntable:+(table.c: $ntable) }(-fopt-info-vec: $nvec_msgs loops), loops tested $tested," \
+     "maximum ${maxulp} ulp"
 exit $fail

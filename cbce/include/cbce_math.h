@@ -2,7 +2,7 @@
  *
  * Why: libm's exp and log1p are scalar calls (12.5 ns per element for log1p(exp(-|x|)) here),
  * and keep every loop that uses them ~10x under the memory roofline. These functions are written
- * so that GCC vectorizes the loops that inline them (the AVX2 and AVX-512 builds of the kernels):
+ * so that GCC vectorizes the loops that inline them on every target (below):
  * straight-line arithmetic, integer operations on the IEEE-754 bits, tails handled by selects, no
  * calls, no table lookups (a gather kept GCC from vectorizing some loops, and cost 2 ns per
  * element where this polynomial costs under 1). No -ffast-math is needed or wanted: NaN
@@ -16,9 +16,19 @@
  * 5.98 -> 5.33. (A divide-only loop is slower than a Newton-only one, 0.68 against 0.24 ns, which
  * is what an earlier version measured and why it iterated.) Divides are also correctly rounded.
  *
- * Where no AVX2 is available (the portable baseline build, other architectures) the loops do not
- * vectorize anyway, and CBCE_USE_LIBM selects libm's exp / log / log1p and a divide instead:
- * faster there, and as accurate.
+ * Every target uses these functions; no element loop calls libm. What holds per target (GCC 12;
+ * tools/check_aarch64.sh checks aarch64, benchmarks/element_loops.sh measures x86):
+ *   x86-64 baseline (SSE2, no FMA): every loop vectorized, 2 doubles or 4 floats per vector.
+ *     SSE2 has no 64-bit integer compare and no int64 <-> double conversion; nothing here needs
+ *     them (the shifter below converts, masks come from FP compares), and the loops keep their
+ *     range flag in the lanes' width (src/loops/loop_common.h).
+ *   x86-64-v2 (SSE4.2), AVX2 (x86-64-v3, FMA), AVX-512 (x86-64-v4, FMA): every loop vectorized.
+ *   aarch64 armv8-a (Advanced SIMD, FMA): every loop vectorized, no calls.
+ * The bounds below hold with and without FMA: tests/test_math.py checks them on each x86 target
+ * the CPU runs (the baseline has no FMA; AVX2 contracts multiply-adds), tools/check_aarch64.sh
+ * the loops built on them on aarch64. Two targets may differ in the last bits of a result where
+ * one contracts a multiply-add that the other rounds twice; without contraction
+ * (-ffp-contract=off) aarch64 reproduces the x86-64 baseline bit for bit (check_aarch64.sh).
  *
  * Accuracy (checked against mpmath over dense grids in tests/test_math.py):
  *   cbce_exp_nonpos  <= 1 ulp on [-746, 0], subnormal results included
@@ -27,7 +37,7 @@
  *   cbce_recip12     <= 0.5 ulp on [1, 2] (a divide)
  *
  * Methods and constants
- *  exp: k = round(x/ln2) by the 1.5*2^52 shifter (AVX2 has no 64-bit float<->int conversion),
+ *  exp: k = round(x/ln2) by the 1.5*2^52 shifter (SSE2 and AVX2 have no int64<->double conversion),
  *    Cody-Waite r = x - k*ln2 with fdlibm's ln2_hi (32 significant bits: k*ln2_hi is exact for
  *    |k| < 2^21) and ln2_lo, |r| <= ln2/2; e^r by a minimax polynomial of degree 11 (error
  *    3.2e-18; Taylor needs degree 13); 2^k applied as 2^(k+60) (normal, exact product) times
@@ -77,9 +87,6 @@ static CBCE_INLINE double cbce_recip12(double u) { return 1.0 / u; }
 /* e^x for x <= 0 (callers pass -|x|); NaN in, NaN out. */
 static CBCE_INLINE double cbce_exp_nonpos(double x)
 {
-#ifdef CBCE_USE_LIBM
-    return exp(x);
-#else
     const double shift = 0x1.8p52;
     const double log2e = 0x1.71547652b82fep0;
     x = x < -746.0 ? -746.0 : x;                 /* below: the result rounds to 0; NaN stays */
@@ -112,10 +119,8 @@ static CBCE_INLINE double cbce_exp_nonpos(double x)
        its low 51 bits, so they hold k modulo 2^51); the shift by 52 drops all above. */
     double s = cbce_asdouble((kbits + 1083) << 52);
     return (p * s) * 0x1p-60;
-#endif
 }
 
-#ifndef CBCE_USE_LIBM
 /* k*ln2 + log(1 + f) for 1 + f in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c). */
 static CBCE_INLINE double cbce_log_kf(double kd, double f)
 {
@@ -132,14 +137,10 @@ static CBCE_INLINE double cbce_log_kf(double kd, double f)
     double hfsq = 0.5 * f * f;
     return kd * cbce_ln2_hi - ((hfsq - (s * (hfsq + R) + kd * cbce_ln2_lo)) - f);
 }
-#endif
 
 /* log(x) for x >= 0: log(0) = -inf, NaN propagates (x <= 2^1023; cbce needs x <= 2). */
 static CBCE_INLINE double cbce_log(double x)
 {
-#ifdef CBCE_USE_LIBM
-    return log(x);
-#else
     const double shift = 0x1.8p52;
     const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
     int64_t sub = x < 0x1p-1022;                                      /* subnormal or 0 */
@@ -153,15 +154,11 @@ static CBCE_INLINE double cbce_log(double x)
     double res = cbce_log_kf(kd, m - 1.0);                            /* m - 1 is exact */
     res = x == 0.0 ? -INFINITY : res;
     return x != x ? x : res;
-#endif
 }
 
 /* log(1 + t) for t in [-1, 1]; log1p(-1) = -inf, NaN propagates. */
 static CBCE_INLINE double cbce_log1p(double t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1p(t);
-#else
     double u = 1.0 + t;
     double d = u - 1.0;                             /* exact for u in [0.5, 2] */
     double c = t - d;                               /* u's rounding error, exact */
@@ -173,7 +170,6 @@ static CBCE_INLINE double cbce_log1p(double t)
     double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
     double inv = u < 1.4142135623730951 ? inv_lo : inv_hi;
     return cbce_log(u) + c * inv;
-#endif
 }
 
 /* log(1 + t) for t in [0, 1] (t = exp(-|x|) in the logit kernels); NaN propagates.
@@ -181,9 +177,6 @@ static CBCE_INLINE double cbce_log1p(double t)
    t - 1/2: no reduction, no divide, no select (see the method notes above). */
 static CBCE_INLINE double cbce_log1p_01(double t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1p(t);
-#else
     double v = t - 0.5;
     double v2 = v * v;
     /* c0 + v*(c1 + v*q(v)), q = c2 + ... + c20 v^18 in two Horner chains in v^2 (even and odd
@@ -212,18 +205,19 @@ static CBCE_INLINE double cbce_log1p_01(double t)
     p = p * v + 0x1.6f0d7bd624bcdp-3;
     p = p * v + -0x1.833704d019ed0p-2;
     return (t * t) * p + t;
-#endif
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Exact splits for powers q^g = exp(g*log q) (focal loss, issue 9). exp(z) has a relative error
- * of |z|*eps from the rounding of z alone (z = -700: ~350 ulp), so g*log q is carried as an
- * unevaluated sum hi + lo: log q's large part k*ln2_hi is exact, g*hi is split exactly by
- * cbce_two_prod, and exp(hi + lo) = exp(s)*(1 + c) with s + c = hi + lo exactly (cbce_two_sum).
+ * Exact splits for powers q^g = exp(g*log q) (focal loss: cbce_elementwise.h, note E). exp(z)
+ * has a relative error of |z|*eps from the rounding of z alone (z = -700: ~350 ulp), so g*log q
+ * is carried as an unevaluated sum hi + lo: log q's large part k*ln2_hi is exact, g*hi is split
+ * exactly by cbce_two_prod, and exp(hi + lo) = exp(s)*(1 + c) with s + c = hi + lo exactly
+ * (cbce_two_sum).
  */
 
-/* a*b = p + *err exactly (barring overflow). FMA where the target has it (every AVX2 build);
-   else Dekker's product with Veltkamp's split (no FMA instruction exists to contract it into). */
+/* a*b = p + *err exactly (barring overflow). FMA where the target has it (AVX2, AVX-512,
+   aarch64); else (x86-64 baseline and v2) Dekker's product with Veltkamp's split. Both are exact,
+   so the targets agree bit for bit here. */
 static CBCE_INLINE double cbce_two_prod(double a, double b, double* err)
 {
     double p = a * b;
@@ -262,11 +256,7 @@ static CBCE_INLINE double cbce_log_split(double x, double* lo)
     int64_t k = (int64_t)(ix >> 52) - 1023 - (sub ? 52 : 0);
     double m = cbce_asdouble((ix & 0x000fffffffffffffULL) + sqrt_half);  /* [0.707, 1.414) */
     double kd = cbce_asdouble(cbce_asuint(shift) + (uint64_t)k) - shift;
-#ifdef CBCE_USE_LIBM
-    double lm = log1p(m - 1.0);                                       /* m - 1 is exact */
-#else
-    double lm = cbce_log_kf(0.0, m - 1.0);
-#endif
+    double lm = cbce_log_kf(0.0, m - 1.0);                            /* m - 1 is exact */
     lm = x == 0.0 ? -INFINITY : lm;
     *lo = x != x ? x : lm + kd * cbce_ln2_lo;
     return kd * cbce_ln2_hi;
@@ -282,7 +272,6 @@ static CBCE_INLINE double cbce_log_split(double x, double* lo)
  *  log1p_01_f: the polynomial method of log1p_01, degree 9.
  *  logf, log1pf (probabilities): the methods of log and log1p with fdlibm e_logf.c's Lg1..Lg4
  *    (|error| < 2^-34.24) and its ln2 split.
- * Without AVX2 (CBCE_USE_LIBM) they call libm's expf / logf / log1pf.
  */
 static CBCE_INLINE uint32_t cbce_asuint_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static CBCE_INLINE float cbce_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
@@ -291,9 +280,6 @@ static CBCE_INLINE float cbce_recip12_f(float u) { return 1.0f / u; }
 
 static CBCE_INLINE float cbce_exp_nonpos_f(float x)
 {
-#ifdef CBCE_USE_LIBM
-    return expf(x);
-#else
     const float shift = 0x1.8p23f;
     const float log2e = 0x1.715476p0f;
     x = x < -104.0f ? -104.0f : x;                     /* below: rounds to 0; NaN stays */
@@ -312,15 +298,11 @@ static CBCE_INLINE float cbce_exp_nonpos_f(float x)
        then 2^-25. */
     float s = cbce_asfloat((kbits + 152) << 23);
     return (p * s) * 0x1p-25f;
-#endif
 }
 
 /* log(1 + t) for t in [0, 1], float; NaN propagates. The method of cbce_log1p_01, degree 9. */
 static CBCE_INLINE float cbce_log1p_01_f(float t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1pf(t);
-#else
     float v = t - 0.5f;
     float v2 = v * v;                                  /* as above: two chains in v^2 */
     float qe = -0x1.2bf346p-8f;
@@ -335,16 +317,12 @@ static CBCE_INLINE float cbce_log1p_01_f(float t)
     p = p * v + 0x1.6f0d7cp-3f;
     p = p * v + -0x1.833706p-2f;
     return (t * t) * p + t;
-#endif
 }
 
 /* log(x) for x >= 0, float: log(0) = -inf, NaN propagates (float32 probability kernels). The
    method of cbce_log with fdlibm e_logf.c's Lg1..Lg4 and ln2 split (see cbce_log1p_01_f). */
 static CBCE_INLINE float cbce_log_f(float x)
 {
-#ifdef CBCE_USE_LIBM
-    return logf(x);
-#else
     const float Lg1 = 0xaaaaaa.0p-24f, Lg2 = 0xccce13.0p-25f,
                 Lg3 = 0x91e9ee.0p-25f, Lg4 = 0xf89e26.0p-26f;
     const float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
@@ -364,15 +342,11 @@ static CBCE_INLINE float cbce_log_f(float x)
     float res = kd * ln2_hi - ((hfsq - (s * (hfsq + R) + kd * ln2_lo)) - f);
     res = x == 0.0f ? -INFINITY : res;
     return x != x ? x : res;
-#endif
 }
 
 /* log(1 + t) for t in [-1, 1], float: cbce_log1p's method; log1p(-1) = -inf. */
 static CBCE_INLINE float cbce_log1p_f(float t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1pf(t);
-#else
     float u = 1.0f + t;
     float d = u - 1.0f;                                /* exact for u in [0.5, 2] */
     float c = t - d;                                   /* u's rounding error, exact */
@@ -380,7 +354,6 @@ static CBCE_INLINE float cbce_log1p_f(float t)
     float inv_hi = 1.4117647f - 0.47058824f * u;
     float inv = u < 1.41421356f ? inv_lo : inv_hi;
     return cbce_log_f(u) + c * inv;
-#endif
 }
 
 #endif /* CBCE_MATH_H */

@@ -141,12 +141,18 @@ static void check_out(const Group *g, const char *loop, int k, const double *d, 
     }
 }
 
+/* Run loop `name` on the group; check its range flag (range-check groups) or its outputs. */
 #define RUN(name, call, ...)                                                                  \
     do {                                                                                      \
-        mark(#name);                                                                          \
+        const char *cur = #name;                                                              \
+        mark(cur);                                                                            \
         int bad_ = fp_##name call;                                                            \
-        if (range) check_flag(g, #name, bad_); else { __VA_ARGS__; }                          \
+        if (range) check_flag(g, cur, bad_); else { __VA_ARGS__; }                            \
     } while (0)
+#define OUT(k, d, f) check_out(g, cur, k, d, f)
+/* The range checks alone, on the range-check groups. */
+#define CHECK(name, args)                                                                     \
+    if (range) { mark(#name); check_flag(g, #name, fp_##name args); }
 
 static void run_bce(const Group *g, int np)
 {
@@ -156,61 +162,67 @@ static void run_bce(const Group *g, int np)
     int u = g->uni;
     if (!strcmp(g->dt, "f64")) {
         if (!strcmp(g->fam, "logit")) {
-            RUN(cbce_logit_loss_f64, (np, u, X, Y, W, P, kp, ad, BUF), check_out(g, "logit_loss_f64", 0, BUF, 0));
-            RUN(cbce_logit_grad_f64, (np, u, X, Y, W, P, kp, ad, sc, G), check_out(g, "logit_grad_f64", 1, G, 0));
+            RUN(cbce_logit_loss_f64, (np, u, X, Y, W, P, kp, ad, BUF), OUT(0, BUF, 0));
+            RUN(cbce_logit_grad_f64, (np, u, X, Y, W, P, kp, ad, sc, G), OUT(1, G, 0));
             RUN(cbce_logit_loss_grad_f64, (np, u, X, Y, W, P, kp, ad, sc, BUF, G),
-                check_out(g, "logit_loss_grad_f64", 0, BUF, 0); check_out(g, "logit_loss_grad_f64", 1, G, 0));
+                OUT(0, BUF, 0); OUT(1, G, 0));
             RUN(cbce_logit_grad_hess_f64, (np, u, X, Y, W, P, kp, ad, sc, G, H),
-                check_out(g, "logit_grad_hess_f64", 1, G, 0); check_out(g, "logit_grad_hess_f64", 2, H, 0));
-            if (range) { mark("cbce_check_f64"); check_flag(g, "cbce_check_f64", fp_cbce_check_f64(np, X, Y, 0)); }
+                OUT(1, G, 0); OUT(2, H, 0));
+            CHECK(cbce_check_f64, (np, X, Y, 0));
         } else if (!strcmp(g->fam, "prob")) {
-            RUN(cbce_prob_loss_f64, (np, u, X, Y, W, P, kp, ad, lo, hi, BUF), check_out(g, "prob_loss_f64", 0, BUF, 0));
-            RUN(cbce_prob_grad_f64, (np, u, X, Y, W, P, kp, ad, lo, hi, fl, sc, G), check_out(g, "prob_grad_f64", 1, G, 0));
+            RUN(cbce_prob_loss_f64, (np, u, X, Y, W, P, kp, ad, lo, hi, BUF), OUT(0, BUF, 0));
+            RUN(cbce_prob_grad_f64, (np, u, X, Y, W, P, kp, ad, lo, hi, fl, sc, G), OUT(1, G, 0));
             RUN(cbce_prob_loss_grad_f64, (np, u, X, Y, W, P, kp, ad, lo, hi, fl, sc, BUF, G),
-                check_out(g, "prob_loss_grad_f64", 0, BUF, 0); check_out(g, "prob_loss_grad_f64", 1, G, 0));
-            if (range) { mark("cbce_check_f64"); check_flag(g, "cbce_check_f64", fp_cbce_check_f64(np, X, Y, 1)); }
+                OUT(0, BUF, 0); OUT(1, G, 0));
+            CHECK(cbce_check_f64, (np, X, Y, 1));
         } else if (!strcmp(g->fam, "focal_logit")) {
-            RUN(cbce_focal_logit_loss_f64, (np, X, Y, W, P, kp, ad, ga, al, BUF), check_out(g, "focal_logit_loss_f64", 0, BUF, 0));
-            RUN(cbce_focal_logit_grad_f64, (np, X, Y, W, P, kp, ad, ga, al, sc, G), check_out(g, "focal_logit_grad_f64", 1, G, 0));
+            RUN(cbce_focal_logit_loss_f64, (np, X, Y, W, P, kp, ad, ga, al, BUF), OUT(0, BUF, 0));
+            RUN(cbce_focal_logit_grad_f64, (np, X, Y, W, P, kp, ad, ga, al, sc, G), OUT(1, G, 0));
             RUN(cbce_focal_logit_loss_grad_f64, (np, X, Y, W, P, kp, ad, ga, al, sc, BUF, G),
-                check_out(g, "focal_logit_loss_grad_f64", 0, BUF, 0); check_out(g, "focal_logit_loss_grad_f64", 1, G, 0));
+                OUT(0, BUF, 0); OUT(1, G, 0));
             RUN(cbce_focal_logit_grad_hess_f64, (np, X, Y, W, P, kp, ad, ga, al, sc, G, H),
-                check_out(g, "focal_logit_grad_hess_f64", 1, G, 0); check_out(g, "focal_logit_grad_hess_f64", 2, H, 0));
+                OUT(1, G, 0); OUT(2, H, 0));
         } else {
-            RUN(cbce_focal_prob_loss_f64, (np, X, Y, W, P, kp, ad, lo, hi, ga, al, BUF), check_out(g, "focal_prob_loss_f64", 0, BUF, 0));
-            RUN(cbce_focal_prob_grad_f64, (np, X, Y, W, P, kp, ad, lo, hi, ga, al, fl, sc, G), check_out(g, "focal_prob_grad_f64", 1, G, 0));
-            RUN(cbce_focal_prob_loss_grad_f64, (np, X, Y, W, P, kp, ad, lo, hi, ga, al, fl, sc, BUF, G),
-                check_out(g, "focal_prob_loss_grad_f64", 0, BUF, 0); check_out(g, "focal_prob_loss_grad_f64", 1, G, 0));
+            RUN(cbce_focal_prob_loss_f64, (np, X, Y, W, P, kp, ad, lo, hi, ga, al, BUF),
+                OUT(0, BUF, 0));
+            RUN(cbce_focal_prob_grad_f64, (np, X, Y, W, P, kp, ad, lo, hi, ga, al, fl, sc, G),
+                OUT(1, G, 0));
+            RUN(cbce_focal_prob_loss_grad_f64,
+                (np, X, Y, W, P, kp, ad, lo, hi, ga, al, fl, sc, BUF, G),
+                OUT(0, BUF, 0); OUT(1, G, 0));
         }
         return;
     }
     float kf = (float)kp, af = (float)ad, sf = (float)sc;
     if (!strcmp(g->fam, "logit")) {
-        RUN(cbce_logit_loss_f32, (np, u, XF, YF, WF, PF, kf, af, BUF), check_out(g, "logit_loss_f32", 0, BUF, 0));
-        RUN(cbce_logit_grad_f32, (np, u, XF, YF, WF, PF, kf, af, sf, GF), check_out(g, "logit_grad_f32", 1, 0, GF));
+        RUN(cbce_logit_loss_f32, (np, u, XF, YF, WF, PF, kf, af, BUF), OUT(0, BUF, 0));
+        RUN(cbce_logit_grad_f32, (np, u, XF, YF, WF, PF, kf, af, sf, GF), OUT(1, 0, GF));
         RUN(cbce_logit_loss_grad_f32, (np, u, XF, YF, WF, PF, kf, af, sf, BUF, GF),
-            check_out(g, "logit_loss_grad_f32", 0, BUF, 0); check_out(g, "logit_loss_grad_f32", 1, 0, GF));
+            OUT(0, BUF, 0); OUT(1, 0, GF));
         RUN(cbce_logit_grad_hess_f32d, (np, u, XF, YF, WF, PF, kp, ad, sc, GF, HF),
-            check_out(g, "logit_grad_hess_f32d", 1, 0, GF); check_out(g, "logit_grad_hess_f32d", 2, 0, HF));
-        if (range) { mark("cbce_check_f32"); check_flag(g, "cbce_check_f32", fp_cbce_check_f32(np, XF, YF, 0)); }
+            OUT(1, 0, GF); OUT(2, 0, HF));
+        CHECK(cbce_check_f32, (np, XF, YF, 0));
     } else if (!strcmp(g->fam, "prob")) {
-        RUN(cbce_prob_loss_f32, (np, u, XF, YF, WF, PF, kp, ad, lo, hi, BUF), check_out(g, "prob_loss_f32", 0, BUF, 0));
-        RUN(cbce_prob_grad_f32, (np, u, XF, YF, WF, PF, kp, ad, lo, hi, fl, sc, GF), check_out(g, "prob_grad_f32", 1, 0, GF));
+        RUN(cbce_prob_loss_f32, (np, u, XF, YF, WF, PF, kp, ad, lo, hi, BUF), OUT(0, BUF, 0));
+        RUN(cbce_prob_grad_f32, (np, u, XF, YF, WF, PF, kp, ad, lo, hi, fl, sc, GF), OUT(1, 0, GF));
         RUN(cbce_prob_loss_grad_f32, (np, u, XF, YF, WF, PF, kp, ad, lo, hi, fl, sc, BUF, GF),
-            check_out(g, "prob_loss_grad_f32", 0, BUF, 0); check_out(g, "prob_loss_grad_f32", 1, 0, GF));
-        if (range) { mark("cbce_check_f32"); check_flag(g, "cbce_check_f32", fp_cbce_check_f32(np, XF, YF, 1)); }
+            OUT(0, BUF, 0); OUT(1, 0, GF));
+        CHECK(cbce_check_f32, (np, XF, YF, 1));
     } else if (!strcmp(g->fam, "focal_logit")) {
-        RUN(cbce_focal_logit_loss_f32, (np, XF, YF, WF, PF, kp, ad, ga, al, BUF), check_out(g, "focal_logit_loss_f32", 0, BUF, 0));
-        RUN(cbce_focal_logit_grad_f32, (np, XF, YF, WF, PF, kp, ad, ga, al, sc, GF), check_out(g, "focal_logit_grad_f32", 1, 0, GF));
+        RUN(cbce_focal_logit_loss_f32, (np, XF, YF, WF, PF, kp, ad, ga, al, BUF), OUT(0, BUF, 0));
+        RUN(cbce_focal_logit_grad_f32, (np, XF, YF, WF, PF, kp, ad, ga, al, sc, GF), OUT(1, 0, GF));
         RUN(cbce_focal_logit_loss_grad_f32, (np, XF, YF, WF, PF, kp, ad, ga, al, sc, BUF, GF),
-            check_out(g, "focal_logit_loss_grad_f32", 0, BUF, 0); check_out(g, "focal_logit_loss_grad_f32", 1, 0, GF));
+            OUT(0, BUF, 0); OUT(1, 0, GF));
         RUN(cbce_focal_logit_grad_hess_f32, (np, XF, YF, WF, PF, kp, ad, ga, al, sc, GF, HF),
-            check_out(g, "focal_logit_grad_hess_f32", 1, 0, GF); check_out(g, "focal_logit_grad_hess_f32", 2, 0, HF));
+            OUT(1, 0, GF); OUT(2, 0, HF));
     } else {
-        RUN(cbce_focal_prob_loss_f32, (np, XF, YF, WF, PF, kp, ad, lo, hi, ga, al, BUF), check_out(g, "focal_prob_loss_f32", 0, BUF, 0));
-        RUN(cbce_focal_prob_grad_f32, (np, XF, YF, WF, PF, kp, ad, lo, hi, ga, al, fl, sc, GF), check_out(g, "focal_prob_grad_f32", 1, 0, GF));
-        RUN(cbce_focal_prob_loss_grad_f32, (np, XF, YF, WF, PF, kp, ad, lo, hi, ga, al, fl, sc, BUF, GF),
-            check_out(g, "focal_prob_loss_grad_f32", 0, BUF, 0); check_out(g, "focal_prob_loss_grad_f32", 1, 0, GF));
+        RUN(cbce_focal_prob_loss_f32, (np, XF, YF, WF, PF, kp, ad, lo, hi, ga, al, BUF),
+            OUT(0, BUF, 0));
+        RUN(cbce_focal_prob_grad_f32, (np, XF, YF, WF, PF, kp, ad, lo, hi, ga, al, fl, sc, GF),
+            OUT(1, 0, GF));
+        RUN(cbce_focal_prob_loss_grad_f32,
+            (np, XF, YF, WF, PF, kp, ad, lo, hi, ga, al, fl, sc, BUF, GF),
+            OUT(0, BUF, 0); OUT(1, 0, GF));
     }
 }
 
@@ -349,7 +361,8 @@ static int parse_head(char *line, Group *g)
         else if (!strcmp(k, "alpha")) g->alpha = strtod(v, 0);
         else if (!strcmp(k, "flag")) g->flag = atoi(v);
         else if (!strcmp(k, "C")) g->C = atoi(v);
-        else if (!strcmp(k, "ulps")) sscanf(v, "%lf,%lf,%lf", &g->ulps[0], &g->ulps[1], &g->ulps[2]);
+        else if (!strcmp(k, "ulps"))
+            sscanf(v, "%lf,%lf,%lf", &g->ulps[0], &g->ulps[1], &g->ulps[2]);
     }
     return 1;
 }
