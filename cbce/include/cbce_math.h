@@ -93,7 +93,8 @@ static CBCE_INLINE double cbce_exp_nonpos(double x)
     double kd = x * log2e + shift;               /* k = round(x/ln2) in the low bits */
     uint64_t kbits = cbce_asuint(kd);
     kd -= shift;
-    double r = (x - kd * cbce_ln2_hi) - kd * cbce_ln2_lo;
+    double rh = x - kd * cbce_ln2_hi, rl = kd * cbce_ln2_lo;      /* rh exact */
+    double r = rh - rl;
     /* e^r: minimax polynomial of degree 11 on [-ln2/2, ln2/2] (mpmath.chebyfit, 40 digits;
        |error| < 3.2e-18, 0.03 ulp). The Taylor polynomial needs degree 13 for the same. */
     /* Evaluated as 1 + r*(1 + r*(c2 + r*q(r))), q = c3 + ... + c11 r^8 in two Horner chains in
@@ -111,8 +112,17 @@ static CBCE_INLINE double cbce_exp_nonpos(double x)
     qo = qo * r2 + 0x1.555555554f0bap-5;
     double p = qo * r + qe;
     p = p * r + 0x1.0000000000011p-1;
+#if defined(__FMA__) || defined(FP_FAST_FMA)
     p = p * r + 1.0;
     p = p * r + 1.0;
+#else
+    /* Without FMA the last two steps round four times near the result (1.21 ulp measured):
+       1 + (rh + (r*(r*p) - rl)) instead rounds only terms far below an ulp of the result
+       (r*(r*p) < 0.07, rl < 2^-21, the sum < 0.41) before the last add, and skips r's own
+       rounding (rh - rl). */
+    double t = p * r;
+    p = 1.0 + (rh + (r * t - rl));
+#endif
     /* 2^k for k in [-1077, 0], rounded once: s = 2^(k+60) is normal (exponent field k + 1083
        in [6, 1083]), p*s is exact, and the constant 2^-60 rounds subnormal results. The
        exponent field is k + 1083 taken modulo 2^12 from kd's bits (shift = 1.5*2^52 is zero in
