@@ -36,10 +36,19 @@ fi
 OBJDUMP=aarch64-linux-gnu-objdump
 NM=aarch64-linux-gnu-nm
 
-# setup.py's compile flags for the loops (BASE_COMPILE_ARGS), with -fopenmp-simd for -fopenmp:
+# setup.py's compile flags (BASE_COMPILE_ARGS, read from it), with -fopenmp-simd for -fopenmp:
 # the loops need only the simd pragmas, and a static qemu binary then needs no libgomp.
-FLAGS=(-O3 -fno-math-errno -fno-trapping-math --param inline-unit-growth=1000
-       --param large-function-growth=1000 -fopenmp-simd -Isrc -Isrc/loops -Icbce/include)
+mapfile -t BASE < <(python3 -c '
+import ast
+for node in ast.parse(open("setup.py").read()).body:
+    if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "BASE_COMPILE_ARGS"
+                                            for t in node.targets):
+        print("\n".join(ast.literal_eval(node.value)))')
+if [ "${#BASE[@]}" = 0 ]; then
+    echo "check_aarch64: BASE_COMPILE_ARGS not found in setup.py" >&2
+    exit 2
+fi
+FLAGS=("${BASE[@]}" -fopenmp-simd -Isrc -Isrc/loops -Icbce/include)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail=0
@@ -59,7 +68,7 @@ count() {
         }
     }
     END { if (f != "") print f, v, s, c }' | tr -d '<>:' |
-    grep -E '^cbce_(logit|prob|check|focal|sm)_' || true
+    grep -E '^cbce_((logit|prob|check|focal)_|sm_(row|cols)_)' || true
 }
 
 check_vec() {   # object, label
