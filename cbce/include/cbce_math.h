@@ -75,6 +75,17 @@
 #define CBCE_INLINE inline
 #endif
 
+/* Whether multiply-adds are fused (x86 AVX2 and up, aarch64): two helpers pick their formula by
+   it. -DCBCE_FMA=0 builds the unfused formulas anywhere: tools/check_aarch64.sh does, with
+   -ffp-contract=off, to compare aarch64 with the x86-64 baseline bit for bit. */
+#ifndef CBCE_FMA
+#if defined(__FMA__) || defined(FP_FAST_FMA) || defined(__ARM_FEATURE_FMA)
+#define CBCE_FMA 1
+#else
+#define CBCE_FMA 0
+#endif
+#endif
+
 static CBCE_INLINE uint64_t cbce_asuint(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
 static CBCE_INLINE double cbce_asdouble(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
 
@@ -112,7 +123,7 @@ static CBCE_INLINE double cbce_exp_nonpos(double x)
     qo = qo * r2 + 0x1.555555554f0bap-5;
     double p = qo * r + qe;
     p = p * r + 0x1.0000000000011p-1;
-#if defined(__FMA__) || defined(FP_FAST_FMA)
+#if CBCE_FMA
     p = p * r + 1.0;
     p = p * r + 1.0;
 #else
@@ -231,7 +242,7 @@ static CBCE_INLINE double cbce_log1p_01(double t)
 static CBCE_INLINE double cbce_two_prod(double a, double b, double* err)
 {
     double p = a * b;
-#if defined(__FMA__) || defined(FP_FAST_FMA)
+#if CBCE_FMA
     *err = fma(a, b, -p);
 #else
     const double split = 134217729.0;                 /* 2^27 + 1 */
