@@ -5,8 +5,9 @@
  *   sh benchmarks/element_loops.sh avx2       # one target: baseline, sse42, avx2, avx512
  *   sh benchmarks/element_loops.sh all        # every target this CPU runs, one after another
  *
- * Each figure is the fastest of TRIALS timings of REPS passes: the minimum is the least
- * disturbed by other processes on a shared machine. The figures quoted in cbce_math.h's notes
+ * Each figure is the fastest of TRIALS timings of REPS passes, in the thread's own CPU time
+ * (CLOCK_THREAD_CPUTIME_ID): on a shared machine, time spent descheduled does not count, and the
+ * minimum is the least disturbed by the rest (caches, a busy sibling hyperthread). The figures quoted in cbce_math.h's notes
  * come from this program. Arguments are read through volatiles so that the compiler cannot
  * specialise the loops on constants (a constant-propagated build can vectorise differently from
  * the library's).
@@ -33,7 +34,7 @@ static float XF[N], YF[N], WF[N], PF[N], PRF[N], GF[N], HF[N];
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
