@@ -21,7 +21,8 @@ Environment switches (build time):
   CBCE_BASELINE_ONLY=1    build only the baseline loop table (faster builds, e.g. sanitizers).
   CBCE_CYTHON_LINETRACE=1 compile with Cython's line tracing, nogil code included, for coverage of
                           the Cython sources (Cython.Coverage plugin; very slow, never for use).
-  CBCE_BUILD_JOBS=N       compile at most N objects at a time (default: the number of CPUs).
+  CBCE_BUILD_JOBS=N       compile at most N objects at a time (default: build_ext -j, else the
+                          number of CPUs).
 """
 import glob
 import os
@@ -138,7 +139,8 @@ class BuildExt(build_ext):
         if ext.name != "cbce._kernels":
             return super().build_extension(ext)
         targets = variants
-        jobs = max(1, int(os.environ.get("CBCE_BUILD_JOBS") or os.cpu_count() or 1))
+        jobs = os.environ.get("CBCE_BUILD_JOBS") or self.parallel or os.cpu_count()
+        jobs = max(1, int(jobs or 1))
         # At most `jobs` compilers at a time: the core's (this thread, started first: it is the
         # longest) and the target objects (the pool, widest instruction sets first). The link
         # waits for the targets.
@@ -187,7 +189,6 @@ class BuildExt(build_ext):
                 extra_postargs=compile_args + flags, debug=self.debug)
 
 
-
 kernels = Extension(
     "cbce._kernels",
     ["src/_kernels.pyx"],
@@ -195,16 +196,17 @@ kernels = Extension(
               "src/loops/table.c", "cbce/include/cbce_math.h", "cbce/include/cbce_elementwise.h",
               "cbce/include/cbce.h"] + sorted(glob.glob(os.path.join("src", "loops", "*.h")))),
     include_dirs=[np.get_include(), os.path.join("cbce", "include"), "src"],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
-                   ("CBCE_OPENMP", "1" if omp is not None else "0")]
-                  + [(f"CBCE_BUILT_{name.upper()}", "1") for name, _ in variants[1:]] + trace_macros,
+    define_macros=([("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                    ("CBCE_OPENMP", "1" if omp is not None else "0")]
+                   + [(f"CBCE_BUILT_{name.upper()}", "1") for name, _ in variants[1:]]
+                   + trace_macros),
     extra_compile_args=compile_args,
     extra_link_args=omp_link,
 )
+
 setup(
     ext_modules=cythonize(
         [kernels],
-        include_path=["."],
         compiler_directives=directives,
         compile_time_env={"CBCE_OPENMP": omp is not None},
     ),

@@ -1,4 +1,4 @@
-"""cbce.show_config(): version, OpenMP, default threads, compiler flags, CPU targets of the loops."""
+"""cbce.show_config(): version, OpenMP, default threads, compiler flags; the loops' CPU targets."""
 import ctypes
 import os
 import subprocess

@@ -9,12 +9,7 @@
  */
 #include "table.h"
 
-#include "bce_logits_f64.h"
-#include "bce_logits_f32.h"
-#include "bce_probs_f64.h"
-#include "bce_probs_f32.h"
-#include "range_checks.h"
-#include "focal.h"
+#include "bce_loops.h"
 #include "softmax.h"
 
 #ifndef CBCE_TARGET
