@@ -23,6 +23,12 @@
  *     them (the shifter below converts, masks come from FP compares), and the loops keep their
  *     range flag in the lanes' width (src/loops/loop_common.h).
  *   x86-64-v2 (SSE4.2), AVX2 (x86-64-v3, FMA), AVX-512 (x86-64-v4, FMA): every loop vectorized.
+ *   Measured against libm (benchmarks/element_loops.sh, AMD EPYC Zen 3, 2026-12-02, ns per
+ *   element, libm -> own): baseline fused logits float64 20.3 -> 17.2, float32 17.1 -> 5.8;
+ *   sse42 float64 17.2 -> 15.4, float32 17.1 -> 4.7 (SSE4.1 blends and pmovzx: 10-30% on the
+ *   float64 loops over the baseline). Slower on the baseline only: probability loss float64
+ *   16.2 -> 20.1 (two logs, 2 lanes, no FMA, against glibc's scalar log and log1p) and softmax's
+ *   per-sample log1p(S') 6.8 -> 13.5 (both branches computed, select).
  *   aarch64 armv8-a (Advanced SIMD, FMA): every loop vectorized, no calls.
  * The bounds below hold with and without FMA: tests/test_math.py checks them on each x86 target
  * the CPU runs (the baseline has no FMA; AVX2 contracts multiply-adds), tools/check_aarch64.sh
