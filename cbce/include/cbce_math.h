@@ -25,8 +25,8 @@
  *   x86-64-v2 (SSE4.2), AVX2 (x86-64-v3, FMA), AVX-512 (x86-64-v4, FMA): every loop vectorized.
  *   Measured against libm (benchmarks/element_loops.sh, AMD EPYC Zen 3, 2026-12-02, ns per
  *   element, libm -> own): baseline fused logits float64 20.3 -> 17.2, float32 17.1 -> 5.8;
- *   sse42 float64 17.2 -> 15.4, float32 17.1 -> 4.7 (SSE4.1 blends and pmovzx: 10-30% on the
- *   float64 loops over the baseline). Slower on the baseline only: probability loss float64
+ *   sse42 float64 17.2 -> 15.4, float32 17.1 -> 4.7 (its float64 loops 10-30% faster than the
+ *   baseline's). Slower than libm, on the baseline only: probability loss float64
  *   16.2 -> 20.1 (two logs, 2 lanes, no FMA, against glibc's scalar log and log1p) and softmax's
  *   per-sample log1p(S') 6.8 -> 13.5 (both branches computed, select).
  *   aarch64 armv8-a (Advanced SIMD, FMA): every loop vectorized, no calls.
