@@ -26,15 +26,16 @@
  *   Measured against libm (benchmarks/element_loops.sh, AMD EPYC Zen 3, 2026-12-02, ns per
  *   element, libm -> own): baseline fused logits float64 20.3 -> 17.2, float32 17.1 -> 5.8;
  *   sse42 float64 17.2 -> 15.4, float32 17.1 -> 4.7 (its float64 loops 10-30% faster than the
- *   baseline's). Slower than libm, on the baseline only: probability loss float64
- *   16.2 -> 20.1 (two logs, 2 lanes, no FMA, against glibc's scalar log and log1p) and softmax's
- *   per-sample log1p(S') 6.8 -> 13.5 (both branches computed, select).
+ *   baseline's). Slower than with libm: on the baseline the probability loss float64
+ *   16.2 -> 20.1 (two logs, 2 lanes, no FMA, against glibc's scalar log and log1p) and its
+ *   gradient 1.16 -> 1.51 (no math: the vector form of the loop); softmax's per-sample
+ *   log1p(S') 6.8 -> 13.5 on the baseline, 6.2 -> 11.4 on sse42 (both branches computed).
  *   aarch64 armv8-a (Advanced SIMD, FMA): every loop vectorized, no calls.
  * The bounds below hold with and without FMA: tests/test_math.py checks them on each x86 target
  * the CPU runs (the baseline has no FMA; AVX2 contracts multiply-adds), tools/check_aarch64.sh
  * the loops built on them on aarch64. Two targets may differ in the last bits of a result where
- * one contracts a multiply-add that the other rounds twice; without contraction
- * (-ffp-contract=off) aarch64 reproduces the x86-64 baseline bit for bit (check_aarch64.sh).
+ * one contracts a multiply-add that the other rounds twice; without FMA (-ffp-contract=off
+ * -DCBCE_FMA=0) aarch64 reproduces the x86-64 baseline bit for bit (check_aarch64.sh).
  *
  * Accuracy (checked against mpmath over dense grids in tests/test_math.py):
  *   cbce_exp_nonpos  <= 1 ulp on [-746, 0], subnormal results included
