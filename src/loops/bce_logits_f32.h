@@ -10,40 +10,40 @@ static int cbce_logit_loss_f32(ptrdiff_t n, int uni, const float *X, const float
                                const float *W, const float *P, float keep, float add,
                                double *buf)
 {
-    int bad = 0;
+    CBCE_FLAG_T(float) bad = 0;
     CBCE_FOR_WP(float,
         float yr = Y[k];
-        bad |= CBCE_BAD_Y(yr);
+        CBCE_FLAG(CBCE_BAD_Y(yr));
         buf[k] = wk_ * cbce_logit_loss_f(X[k], yr * keep + add, pk_);
     )
-    return bad;
+    return bad != 0;
 }
 
 static int cbce_logit_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
                                const float *W, const float *P, float keep, float add, float sc,
                                float *g)
 {
-    int bad = 0;
+    CBCE_FLAG_T(float) bad = 0;
     CBCE_FOR_WP(float,
         float yr = Y[k];
-        bad |= CBCE_BAD_Y(yr);
+        CBCE_FLAG(CBCE_BAD_Y(yr));
         g[k] = (wk_ * sc) * cbce_logit_grad_f(X[k], yr * keep + add, pk_);
     )
-    return bad;
+    return bad != 0;
 }
 
 static int cbce_logit_loss_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
                                     const float *W, const float *P, float keep, float add,
                                     float sc, double *buf, float *g)
 {
-    int bad = 0;
+    CBCE_FLAG_T(float) bad = 0;
     CBCE_FOR_WP(float,
         float yr = Y[k], w = wk_, gv;
-        bad |= CBCE_BAD_Y(yr);
+        CBCE_FLAG(CBCE_BAD_Y(yr));
         buf[k] = w * cbce_logit_loss_grad_f(X[k], yr * keep + add, pk_, &gv);
         g[k] = (w * sc) * gv;
     )
-    return bad;
+    return bad != 0;
 }
 
 #endif /* CBCE_BCE_LOGITS_F32_H */

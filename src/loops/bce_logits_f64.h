@@ -10,51 +10,51 @@
 static int cbce_logit_loss_##S(ptrdiff_t n, int uni, const T *X, const T *Y, const T *W,       \
                                const T *P, double keep, double add, double *buf)              \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k];                                                                     \
-        bad |= CBCE_BAD_Y(yr);                                                                \
+        CBCE_FLAG(CBCE_BAD_Y(yr));                                                            \
         buf[k] = (double)wk_ * cbce_logit_loss(X[k], yr * keep + add, pk_);                   \
     )                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }                                                                                             \
 static int cbce_logit_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y, const T *W,       \
                                const T *P, double keep, double add, double sc, T *g)          \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k];                                                                     \
-        bad |= CBCE_BAD_Y(yr);                                                                \
+        CBCE_FLAG(CBCE_BAD_Y(yr));                                                            \
         g[k] = (T)(((double)wk_ * sc) * cbce_logit_grad(X[k], yr * keep + add, pk_));         \
     )                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }                                                                                             \
 static int cbce_logit_loss_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y,              \
                                     const T *W, const T *P, double keep, double add,          \
                                     double sc, double *buf, T *g)                             \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], w = wk_, gv;                                                        \
-        bad |= CBCE_BAD_Y(yr);                                                                \
+        CBCE_FLAG(CBCE_BAD_Y(yr));                                                            \
         buf[k] = w * cbce_logit_loss_grad(X[k], yr * keep + add, pk_, &gv);                   \
         g[k] = (T)((w * sc) * gv);                                                            \
     )                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }                                                                                             \
 static int cbce_logit_grad_hess_##S(ptrdiff_t n, int uni, const T *X, const T *Y,              \
                                     const T *W, const T *P, double keep, double add,          \
                                     double sc, T *g, T *h)                                    \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], w = (double)wk_ * sc, hv;                                           \
-        bad |= CBCE_BAD_Y(yr);                                                                \
+        CBCE_FLAG(CBCE_BAD_Y(yr));                                                            \
         double gv = cbce_logit_grad_hess(X[k], yr * keep + add, pk_, &hv);                    \
         g[k] = (T)(w * gv);                                                                   \
         h[k] = (T)(w * hv);                                                                   \
     )                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }
 
 CBCE_LOGIT_LOOPS_DOUBLE(double, f64)

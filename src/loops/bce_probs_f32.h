@@ -11,30 +11,30 @@ static int cbce_prob_loss_f32(ptrdiff_t n, int uni, const float *X, const float 
                               const float *W, const float *P, double keep, double add,
                               double lo, double hi, double *buf)
 {
-    int bad = 0;
+    CBCE_FLAG_T(float) bad = 0;
     float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
     CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k];
-        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
+        CBCE_FLAG(CBCE_BAD_Y(yr) | CBCE_BAD_P(x));
         x = cbce_clip_f(x, lof, hif);
         buf[k] = wk_ * cbce_prob_loss_f(x, yr * kf + af, pk_);
     )
-    return bad;
+    return bad != 0;
 }
 
 static int cbce_prob_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
                               const float *W, const float *P, double keep, double add,
                               double lo, double hi, double fl, double sc, float *g)
 {
-    int bad = 0;
+    CBCE_FLAG_T(float) bad = 0;
     float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
     CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k];
-        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
+        CBCE_FLAG(CBCE_BAD_Y(yr) | CBCE_BAD_P(x));
         x = cbce_clip_f(x, lof, hif);
         g[k] = (float)(((double)wk_ * sc) * cbce_prob_grad(x, yr * kf + af, pk_, fl));
     )
-    return bad;
+    return bad != 0;
 }
 
 static int cbce_prob_loss_grad_f32(ptrdiff_t n, int uni, const float *X, const float *Y,
@@ -42,17 +42,17 @@ static int cbce_prob_loss_grad_f32(ptrdiff_t n, int uni, const float *X, const f
                                    double lo, double hi, double fl, double sc, double *buf,
                                    float *g)
 {
-    int bad = 0;
+    CBCE_FLAG_T(float) bad = 0;
     float kf = (float)keep, af = (float)add, lof = (float)lo, hif = (float)hi;
     CBCE_FOR_WP(float,
         float yr = Y[k], x = X[k], w = wk_, y;
-        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);
+        CBCE_FLAG(CBCE_BAD_Y(yr) | CBCE_BAD_P(x));
         x = cbce_clip_f(x, lof, hif);
         y = yr * kf + af;
         buf[k] = w * cbce_prob_loss_f(x, y, pk_);
         g[k] = (float)(((double)w * sc) * cbce_prob_grad(x, y, pk_, fl));
     )
-    return bad;
+    return bad != 0;
 }
 
 #endif /* CBCE_BCE_PROBS_F32_H */

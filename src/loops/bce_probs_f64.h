@@ -10,42 +10,42 @@ static int cbce_prob_loss_##S(ptrdiff_t n, int uni, const T *X, const T *Y, cons
                               const T *P, double keep, double add, double lo, double hi,      \
                               double *buf)                                                    \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k];                                                           \
-        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
+        CBCE_FLAG(CBCE_BAD_Y(yr) | CBCE_BAD_P(x));                                            \
         x = cbce_clip(x, lo, hi);                                                              \
         buf[k] = (double)wk_ * cbce_prob_loss(x, yr * keep + add, pk_);                       \
     )                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }                                                                                             \
 static int cbce_prob_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y, const T *W,        \
                               const T *P, double keep, double add, double lo, double hi,      \
                               double fl, double sc, T *g)                                     \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k];                                                           \
-        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
+        CBCE_FLAG(CBCE_BAD_Y(yr) | CBCE_BAD_P(x));                                            \
         x = cbce_clip(x, lo, hi);                                                              \
         g[k] = (T)(((double)wk_ * sc) * cbce_prob_grad(x, yr * keep + add, pk_, fl));         \
     )                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }                                                                                             \
 static int cbce_prob_loss_grad_##S(ptrdiff_t n, int uni, const T *X, const T *Y,               \
                                    const T *W, const T *P, double keep, double add,           \
                                    double lo, double hi, double fl, double sc, double *buf,   \
                                    T *g)                                                      \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     CBCE_FOR_WP(T,                                                                            \
         double yr = Y[k], x = X[k], w = wk_, gv;                                              \
-        bad |= CBCE_BAD_Y(yr) | CBCE_BAD_P(x);                                                \
+        CBCE_FLAG(CBCE_BAD_Y(yr) | CBCE_BAD_P(x));                                            \
         x = cbce_clip(x, lo, hi);                                                              \
         buf[k] = w * cbce_prob_loss_grad(x, yr * keep + add, pk_, fl, &gv);                   \
         g[k] = (T)((w * sc) * gv);                                                            \
     )                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }
 
 CBCE_PROB_LOOPS(double, f64)

@@ -11,9 +11,16 @@
  * independent, and outputs never alias inputs (an input that is also an output is copied to a
  * tile first), so reordering within a block changes nothing.
  *
- * One function per (operation, input kind, type); `bad` ORs the range checks of the block
+ * One function per (operation, input kind, type); `bad` flags the range checks of the block
  * (y_true outside [0, 1] or NaN; for probabilities y_pred too), branch-free. Losses go to `buf`
  * (doubles, weighted, unscaled); gradients and hessians are weighted and scaled by `sc`.
+ *
+ * The flag is a 0/1 max reduction. On x86-64 without SSE4.1 (the baseline) it is kept in the
+ * input's floating type, elsewhere in an int. An int takes each float64 compare mask narrowed
+ * from 64 to 32 bits, which SSE2 has no vector instruction for: GCC then leaves every float64 loop
+ * of the baseline scalar (-fopt-info-vec-missed: "relevant stmt not supported: patt = _76 ? 1 :
+ * 0"). Where the narrowing exists the int is kept: it makes GCC run two float64 vectors per
+ * iteration (one int vector's worth), which the AVX2 loops measured faster than one.
  */
 #ifndef CBCE_LOOP_COMMON_H
 #define CBCE_LOOP_COMMON_H
@@ -22,7 +29,14 @@
 
 #include "cbce_elementwise.h"
 
-#define CBCE_SIMD_OR _Pragma("omp simd reduction(|:bad)")
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(__SSE4_1__)
+#define CBCE_FLAG_T(T) T
+#else
+#define CBCE_FLAG_T(T) int
+#endif
+#define CBCE_SIMD_FLAG _Pragma("omp simd reduction(max:bad)")
+/* bad = 1 where c holds; lanes start at max's identity and the reduction folds them into 0. */
+#define CBCE_FLAG(c) (bad = (c) ? 1 : bad)
 /* Outside [0, 1] or NaN: !(v >= 0) is true for NaN (one unordered comparison). */
 #define CBCE_BAD_Y(v) (!((v) >= 0) | ((v) > 1))
 #define CBCE_BAD_P(v) (!((v) >= 0) | ((v) > 1))
@@ -48,10 +62,10 @@ static CBCE_INLINE float cbce_clip_f(float x, float lo, float hi)
 #define CBCE_FOR_WP(T, ...)                                                                    \
     if (uni) {                                                                                \
         const T wk_ = W[0], pk_ = P[0];                                                       \
-        CBCE_SIMD_OR                                                                          \
+        CBCE_SIMD_FLAG                                                                        \
         for (ptrdiff_t k = 0; k < n; k++) { __VA_ARGS__ }                                     \
     } else {                                                                                  \
-        CBCE_SIMD_OR                                                                          \
+        CBCE_SIMD_FLAG                                                                        \
         for (ptrdiff_t k = 0; k < n; k++) { const T wk_ = W[k], pk_ = P[k]; __VA_ARGS__ }     \
     }
 

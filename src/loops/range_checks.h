@@ -8,15 +8,15 @@
 #define CBCE_CHECK(T, S)                                                                       \
 static int cbce_check_##S(ptrdiff_t n, const T *X, const T *Y, int probabilities)             \
 {                                                                                             \
-    int bad = 0;                                                                              \
+    CBCE_FLAG_T(T) bad = 0;                                                                   \
     if (probabilities) {                                                                      \
-        CBCE_SIMD_OR                                                                          \
-        for (ptrdiff_t k = 0; k < n; k++) bad |= CBCE_BAD_Y(Y[k]) | CBCE_BAD_P(X[k]);         \
+        CBCE_SIMD_FLAG                                                                        \
+        for (ptrdiff_t k = 0; k < n; k++) CBCE_FLAG(CBCE_BAD_Y(Y[k]) | CBCE_BAD_P(X[k]));     \
     } else {                                                                                  \
-        CBCE_SIMD_OR                                                                          \
-        for (ptrdiff_t k = 0; k < n; k++) bad |= CBCE_BAD_Y(Y[k]);                            \
+        CBCE_SIMD_FLAG                                                                        \
+        for (ptrdiff_t k = 0; k < n; k++) CBCE_FLAG(CBCE_BAD_Y(Y[k]));                        \
     }                                                                                         \
-    return bad;                                                                               \
+    return bad != 0;                                                                          \
 }
 
 CBCE_CHECK(double, f64)

@@ -30,19 +30,28 @@ static double cbce_sm_row_max(ptrdiff_t n, const double *X)
     return m;
 }
 
+/* The maxima counted in a double on x86-64 without SSE4.1 (exact: whole numbers < 2^53): an
+   integer count takes the 64-bit compare mask narrowed, which SSE2 cannot do in vector
+   (loops/loop_common.h, the range flag), and the loop would stay scalar. */
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(__SSE4_1__)
+#define CBCE_SM_COUNT_T double
+#else
+#define CBCE_SM_COUNT_T long long
+#endif
+
 /* E = exp(x - m); Et = E but 0 at the maxima. Returns the number of maxima. */
 static long long cbce_sm_row_exp(ptrdiff_t n, const double *X, double m, double *E, double *Et)
 {
-    long long ties = 0;
+    CBCE_SM_COUNT_T ties = 0;
     _Pragma("omp simd reduction(+:ties)")
     for (ptrdiff_t c = 0; c < n; c++) {
         double e = cbce_exp_nonpos(X[c] - m);          /* <= 0; -inf gives 0, NaN stays */
         int top = X[c] == m;
         E[c] = e;
         Et[c] = top ? 0.0 : e;
-        ties += top;
+        ties += top ? (CBCE_SM_COUNT_T)1 : 0;
     }
-    return ties;
+    return (long long)ties;
 }
 
 /* Probability targets: A = cw*(y*keep + add), L = A*(m - x) (0 where A = 0: a -inf logit). */
