@@ -9,6 +9,7 @@ index of the first bad element and is raised here, naming the argument, the valu
 import functools
 import numbers
 import operator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -79,26 +80,79 @@ def _cast(arr, dtype):
     return arr if arr.dtype == dtype and arr.flags.aligned else arr.astype(dtype)
 
 
+class _Range(NamedTuple):
+    """A real option's rule: `lo` <= or < value <= or < `hi`; None allowed or not."""
+    lo: float
+    hi: float
+    lo_open: bool
+    hi_open: bool
+    none_ok: bool
+    type_msg: str       # TypeError: not a real number (bool counts as not real)
+    range_msg: str      # ValueError: out of range (NaN included)
+
+    def admits(self, f):
+        return ((self.lo < f) if self.lo_open else (self.lo <= f)) and \
+               ((f < self.hi) if self.hi_open else (f <= self.hi))
+
+
+# Every option rule of the Python API, in one place. The facade's checks below are generated
+# from it; `_kernels.fast` (the C-level fast path) and the C API's `_capi_run` keep their own C
+# conditions for speed, and tests/test_options.py feeds each rule's boundary values through all
+# three and requires the same accept/reject (and, through Python, these messages).
+_INF = float("inf")
+OPTION_RULES = {
+    "label_smoothing": _Range(0.0, 1.0, False, False, False,
+                              "label_smoothing must be a real number in [0, 1]; got {!r}",
+                              "label_smoothing must be in [0, 1]; got {!r}"),
+    "eps": _Range(0.0, 0.5, True, True, True,
+                  "eps must be a real number in (0, 0.5) or None; got {!r}",
+                  "eps must be in (0, 0.5); got {!r}"),
+    "gamma": _Range(0.0, _INF, False, True, False,
+                    "gamma must be a real number >= 0; got {!r}",
+                    "gamma must be a finite number >= 0; got {!r}"),
+    "alpha": _Range(0.0, 1.0, False, False, True,
+                    "alpha must be None or a real number in [0, 1]; got {!r}",
+                    "alpha must be None or in [0, 1]; got {!r}"),
+}
+# reduction: one of these names (their C codes: CBCE_REDUCTION_*).
+REDUCTION_MSG = "reduction must be one of {}; got {!r}"
+# n_threads: None (OpenMP's default; 0 in C, where every value <= 0 means the default) or an
+# int >= 1 (not a bool); values above _MAX_THREADS are capped.
+N_THREADS_MSG = "n_threads must be a positive int or None; got {!r}"
+N_THREADS_TYPE_MSG = "n_threads must be a positive int or None; got {!r} of type {}"
+# eps with logits: eps clips probabilities; it must be None with from_logits=True (C: eps = 0).
+EPS_LOGITS_MSG = "eps applies to probabilities only; it must be None with from_logits=True"
+FROM_LOGITS_MSG = "from_logits must be a bool; got {!r}"
+
+
+def _check_real(name, v):
+    """v as a float checked against OPTION_RULES[name] (None where the rule allows it)."""
+    rule = OPTION_RULES[name]
+    if v is None and rule.none_ok:
+        return None
+    if not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_)):
+        raise TypeError(rule.type_msg.format(v))
+    f = _as_float(v)
+    if not rule.admits(f):
+        raise ValueError(rule.range_msg.format(v))
+    return f
+
+
 def _check_options(reduction, n_threads, label_smoothing):
     try:
         red = _REDUCTIONS[reduction]
     except (KeyError, TypeError):
-        raise ValueError(f"reduction must be one of {sorted(_REDUCTIONS)}; got {reduction!r}") from None
+        raise ValueError(REDUCTION_MSG.format(sorted(_REDUCTIONS), reduction)) from None
     if n_threads is None:
         nt = 0
     elif isinstance(n_threads, numbers.Integral) and not isinstance(n_threads, (bool, np.bool_)):
         nt = operator.index(n_threads)
         if nt < 1:
-            raise ValueError(f"n_threads must be a positive int or None; got {n_threads!r}")
+            raise ValueError(N_THREADS_MSG.format(n_threads))
         nt = min(nt, _MAX_THREADS)
     else:
-        raise ValueError(f"n_threads must be a positive int or None; got {n_threads!r} "
-                         f"of type {type(n_threads).__name__}")
-    if not isinstance(label_smoothing, numbers.Real) or isinstance(label_smoothing, (bool, np.bool_)):
-        raise TypeError(f"label_smoothing must be a real number in [0, 1]; got {label_smoothing!r}")
-    ls = _as_float(label_smoothing)
-    if not 0.0 <= ls <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1]; got {label_smoothing!r}")
+        raise ValueError(N_THREADS_TYPE_MSG.format(n_threads, type(n_threads).__name__))
+    ls = _check_real("label_smoothing", label_smoothing)
     return red, nt, ls
 
 
@@ -116,31 +170,18 @@ def _check_eps(eps, from_logits, dtype):
     if eps is None:
         return 0.0, 1.0
     if from_logits:
-        raise ValueError("eps applies to probabilities only; it must be None with from_logits=True")
-    if not isinstance(eps, numbers.Real) or isinstance(eps, (bool, np.bool_)):
-        raise TypeError(f"eps must be a real number in (0, 0.5) or None; got {eps!r}")
-    e = _as_float(eps)
-    if not 0.0 < e < 0.5:
-        raise ValueError(f"eps must be in (0, 0.5); got {eps!r}")
+        raise ValueError(EPS_LOGITS_MSG)
+    e = _check_real("eps", eps)
     # Clip in the input's type, as a user's np.clip(p, eps, 1 - eps) would.
     return float(dtype.type(e)), float(dtype.type(1.0) - dtype.type(e))
 
 
 def _check_focal(gamma, alpha):
     """(gamma, alpha as the kernel takes it: -1.0 for None), or None for plain BCE."""
-    if not isinstance(gamma, numbers.Real) or isinstance(gamma, (bool, np.bool_)):
-        raise TypeError(f"gamma must be a real number >= 0; got {gamma!r}")
-    g = _as_float(gamma)
-    if not 0.0 <= g < float("inf"):
-        raise ValueError(f"gamma must be a finite number >= 0; got {gamma!r}")
+    g = _check_real("gamma", gamma)
     if alpha is None:
         return None if g == 0.0 else (g, -1.0)
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, (bool, np.bool_)):
-        raise TypeError(f"alpha must be None or a real number in [0, 1]; got {alpha!r}")
-    a = _as_float(alpha)
-    if not 0.0 <= a <= 1.0:
-        raise ValueError(f"alpha must be None or in [0, 1]; got {alpha!r}")
-    return g, a
+    return g, _check_real("alpha", alpha)
 
 
 def _weights(a, name, shape, dtype, target=None):
@@ -252,7 +293,7 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
                 _raise_range_error(bad, y_pred, y_true, from_logits)
             return value, results
     if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be a bool; got {from_logits!r}")
+        raise TypeError(FROM_LOGITS_MSG.format(from_logits))
     red, nt, ls = _check_options(reduction, n_threads, label_smoothing)
     focal = _check_focal(gamma, alpha)
     x = _numeric(y_pred, "y_pred")

@@ -2,17 +2,24 @@
 # (Directives live here so that a cimporting module's own directives do not reach these inline
 # bodies.)
 """cbce's Cython API: `from cbce.capi cimport ...` in a .pyx built with
-include_dirs=[cbce.get_include(), numpy.get_include()] (see the README, "Using cbce from C and
-Cython", and examples/cython_consumer/).
+include_dirs=[cbce.get_include()] (numpy.get_include() is not needed; add -fopenmp to your own
+flags only for your own prange). See the docs, "Using cbce from C and Cython", and
+examples/cython_consumer/.
 
 (a) Array-level functions, nogil, over flat contiguous arrays: the C API of cbce/include/cbce.h.
-    Call import_cbce() once at module import (it raises ImportError on a version mismatch).
-    They return CBCE_OK (0) or a negative CBCE_ERR_* code; see cbce.h for the contract.
+    Call import_cbce() once at module import (ImportError, naming the cause, when cbce has no
+    usable C API of this version). Start options from cbce_default_options() (the counterpart
+    of CBCE_OPTIONS_INIT), then set fields. They return CBCE_OK (0) or a negative CBCE_ERR_*
+    code; see cbce.h for the contract (outputs, reductions, *bad_index).
 (b) Per-element inline functions for your own loops, in double precision (float32 variants for
     logits carry an _f suffix): logits `logit_loss(x, y, pw)`, `logit_grad`, `logit_loss_grad(x,
     y, pw, &grad)`, `logit_grad_hess(x, y, pw, &hess)`; probabilities (x already in [0, 1])
     `prob_loss(x, y, pw)`, `prob_grad(x, y, pw, floor)`, `prob_loss_grad(x, y, pw, floor,
-    &grad)`. No weights, no reduction, no range checks: those are the loops' job.
+    &grad)`. No weights, no reduction, no range checks: those are the loops' job. They use
+    cbce's own math (cbce_math.h, no libm) and equal cbce's array results bit for bit only when
+    your module is compiled with the flags of the target cbce runs
+    (cbce.show_config()["kernel_variant"] and ["variant_flags"]): FMA contraction differs per
+    target; with other flags they stay within the same ulp bounds.
 """
 from libc.stddef cimport ptrdiff_t
 
@@ -33,6 +40,9 @@ cdef extern from "cbce.h":
         double label_smoothing
         double eps
         int n_threads
+
+    cbce_options cbce_default_options() noexcept nogil
+    void cbce_options_init(cbce_options* options) noexcept nogil
 
     int import_cbce() except -1
 

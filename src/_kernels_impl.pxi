@@ -731,7 +731,9 @@ def run_f32(int op, bint logits, int reduction,
             const float[:, :] pw, float[::1] loss_out, float[::1] grad_out,
             float[::1] hess_out, double label_smoothing, double lo, double hi, double floor,
             int n_threads):
-    """float32 entry point (math in float64, outputs rounded once to float32)."""
+    """float32 entry point. Logit loss, gradient and loss+gradient in float arithmetic, the
+    hessian and the probability gradients in double rounded once, the probability loss in float
+    (notes C and D' of cbce/include/cbce_elementwise.h); the reduced loss is summed in double."""
     return _entry(op, logits, reduction, x, y, w, pw, loss_out, grad_out, hess_out,
                   label_smoothing, lo, hi, floor, n_threads)
 
@@ -876,8 +878,9 @@ cdef int _capi_run(int op, const floating* y, const floating* x, Py_ssize_t n,
         return CBCE_ERR_ARGUMENT
     if n > 0 and (y == NULL or x == NULL):
         return CBCE_ERR_ARGUMENT
-    if (op != OP_LOSS and grad_out == NULL) or (op == OP_GRAD_HESS and hess_out == NULL):
-        return CBCE_ERR_ARGUMENT
+    if n > 0 and ((op != OP_LOSS and grad_out == NULL)
+                  or (op == OP_GRAD_HESS and hess_out == NULL)):
+        return CBCE_ERR_ARGUMENT      # (n = 0: no element is written, NULL is fine, as for inputs)
     if n == 0:
         if loss != NULL:
             loss[0] = NAN if o.reduction == RED_MEAN or o.reduction == RED_WEIGHTED_MEAN else 0.0

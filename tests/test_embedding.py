@@ -14,6 +14,7 @@ import pytest
 import cbce
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+DOCS_PAGE = EXAMPLES.parent / "docs" / "c-cython.md"
 HEADER = pathlib.Path(cbce.get_include()) / "cbce.h"
 CAPI_PXD = pathlib.Path(cbce.__file__).parent / "capi.pxd"
 
@@ -92,6 +93,15 @@ def test_c_consumer_matches_python_api_bitwise(c_consumer, n, n_threads):
     assert np.array_equal(got_grad, grad)
 
 
+def test_consumers_handle_empty_arrays(cython_consumer, c_consumer):
+    """n = 0: both examples return the mean of nothing, NaN, as the Python API does."""
+    e = np.empty(0)
+    loss, grad = cython_consumer.loss_and_grad(e, e)
+    assert np.isnan(loss) and grad.shape == (0,)
+    assert np.isnan(c_consumer.loss_and_grad(e, e, np.empty(0)))
+    assert np.isnan(cbce.bce(e, e, from_logits=True))
+
+
 def test_c_consumer_reports_bad_labels_by_code_and_index(c_consumer):
     """A label outside [0, 1] comes back as CBCE_ERR_Y_TRUE (-2) with its index."""
     y, x = _data(100)
@@ -109,6 +119,66 @@ def test_c_consumer_built_against_another_abi_fails_to_import(tmp_path_factory):
                          capture_output=True, text=True)
     assert run.returncode != 0
     assert "ImportError" in run.stderr and "rebuild the extension" in run.stderr
+
+
+# --- the docs' own snippets ---------------------------------------------------------------
+
+def _doc_snippet(lang):
+    """The one ```<lang> block of docs/c-cython.md (not a literalinclude)."""
+    if not DOCS_PAGE.is_file():
+        pytest.skip(f"{DOCS_PAGE} not found (tests run from a source checkout)")
+    blocks = re.findall(rf"^```{lang}\n(.*?)^```", DOCS_PAGE.read_text(), re.S | re.M)
+    assert len(blocks) == 1, f"expected one ```{lang} block in {DOCS_PAGE}"
+    return blocks[0]
+
+
+_SNIPPET_SETUP = """
+import cbce
+from setuptools import Extension, setup
+ext = Extension("{mod}", ["{src}"], include_dirs=[cbce.get_include()])
+if "{src}".endswith(".pyx"):
+    from Cython.Build import cythonize
+    ext = cythonize([ext], compiler_directives={{"language_level": 3}})[0]
+setup(name="{mod}", ext_modules=[ext])
+"""
+
+
+@pytest.fixture(scope="module", params=[("cython", "cbce_snippet_cy", ".pyx", np.float32),
+                                        ("c", "cbce_snippet_c", ".c", np.float64)],
+                ids=["cython", "c"])
+def doc_snippet(request, tmp_path_factory):
+    lang, mod, ext, dtype = request.param
+    folder = tmp_path_factory.mktemp(mod)
+    (folder / (mod + ext)).write_text(_doc_snippet(lang))
+    (folder / "setup.py").write_text(_SNIPPET_SETUP.format(mod=mod, src=mod + ext))
+    proc = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=folder,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return _import(folder, mod), dtype
+
+
+@pytest.mark.parametrize("n", [0, 1, 1000], ids=lambda n: f"n={n}")
+def test_docs_snippet_builds_and_matches_python_api(doc_snippet, n):
+    """The page's own snippet, built with only cbce.get_include(), gives the summed loss's
+    gradient of the Python API bit for bit, empty arrays included."""
+    module, dtype = doc_snippet
+    y, x = (a.astype(dtype) for a in _data(n, seed=2))
+    out = np.empty_like(x)
+    if hasattr(module, "grad_f32"):
+        module.grad_f32(y, x, out)
+    else:
+        module.grad(y, x, out)
+    assert np.array_equal(out, cbce.bce_grad(y, x, from_logits=True, reduction="sum"))
+
+
+def test_docs_snippet_reports_a_bad_label(doc_snippet):
+    """A label outside [0, 1] comes back as error -2 with its index."""
+    module, dtype = doc_snippet
+    y, x = (a.astype(dtype) for a in _data(20, seed=2))
+    y[11] = 3.0
+    fn = getattr(module, "grad_f32", None) or module.grad
+    with pytest.raises(ValueError, match="cbce error -2 at index 11"):
+        fn(y, x, np.empty_like(x))
 
 
 # --- stability: the exported API is pinned ------------------------------------------------
@@ -175,6 +245,15 @@ def test_cython_api_names_are_pinned():
                  "logit_loss_f", "logit_grad_f", "logit_loss_grad_f", "prob_loss", "prob_grad",
                  "prob_loss_grad"}
     assert names == expected
+    assert re.search(r"cbce_options cbce_default_options\(\) noexcept nogil", text)
+    assert re.search(r"void cbce_options_init\(cbce_options\* options\) noexcept nogil", text)
+
+
+def test_c_options_initializers_are_declared():
+    """cbce.h has cbce_default_options() and cbce_options_init() (inline: no ABI change)."""
+    text = HEADER.read_text()
+    assert "static inline cbce_options cbce_default_options(void)" in text
+    assert "static inline void cbce_options_init(cbce_options *options)" in text
 
 
 def test_get_include_holds_the_headers():

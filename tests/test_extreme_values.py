@@ -1,4 +1,4 @@
-"""Per-element accuracy on an extreme-value table, against mpmath at 50 digits (issue #2, "Semantics").
+"""Per-element accuracy on an extreme-value table, against mpmath at 50 digits (docs, "Semantics").
 
 Logits: loss and hess within 4 ulp of the exact value, grad within 4 ulp of the size of its terms
 ((1-y)·σ(x) + pw·y·σ(-x)), for float64 and, in float32 ulps, for float32. The exact values come from

@@ -13,16 +13,22 @@
  *    cancels: PyTorch's max(x,0) - x*y + log1p(exp(-|x|)) returns 0 for y=0, x=-40 (exact
  *    4.2e-18) and scikit-learn's form loses every digit of y=1, x=40. Error budget per term:
  *    exp <= 1 ulp, log1p <= 1.5 ulp, the sum max(x,0) + log1p(e) of two non-negative numbers
- *    <= 0.5 ulp, the coefficient product 0.5 ulp: within the 4-ulp contract for loss, gradient
- *    and hessian (tests/test_extreme_values.py checks it against mpmath).
+ *    <= 0.5 ulp, the coefficient product 0.5 ulp: within the 4-ulp contract, which reads: the
+ *    loss and the hessian within 4 ulp of the exact value, the gradient within 4 ulp of the size
+ *    of its terms (sigma and y: a gradient that cancels, soft labels near sigma(x), is exact to
+ *    that absolute size, not to 4 ulp of its own value). tests/test_extreme_values.py checks it
+ *    against mpmath.
  * B. A zero coefficient contributes exactly zero (cbce_logit_loss_lp, cbce_term), so an
- *    infinite logit gives the limit (loss 0 at y=1, x=+inf) instead of 0*inf = nan. A NaN logit still propagates, also
- *    into a term whose coefficient is 0 (y=1 with pos_weight=0).
+ *    infinite logit gives the limit (loss 0 at y=1, x=+inf) instead of 0*inf = nan. A NaN logit
+ *    still propagates, also into a term whose coefficient is 0 (y=1 with pos_weight=0).
  * C. float32 logits: loss, gradient and fused loss+gradient of float32 inputs are computed in
  *    float arithmetic (twice the SIMD lanes); each float helper is <= 1.5 float ulp and the
- *    budget of note A keeps the results within 4 float32 ulp. The hessian and the probability
- *    gradients of float32 probabilities stay in double (a product of sigmas, a cancelling
- *    numerator would not fit 4 ulp); the loss of float32 probabilities is float (note D').
+ *    budget of note A keeps the results within note A's contract in float32 ulp. The fused
+ *    gradient+hessian is double, rounded once, so its float32 gradient may differ from the
+ *    float one by up to 2 x 4 float32 ulp of the size of the terms (C API reference,
+ *    "Accuracy"). The hessian and the probability gradients of float32 probabilities stay in
+ *    double (a product of sigmas, a cancelling numerator would not fit 4 ulp); the loss of
+ *    float32 probabilities is float (note D').
  * D. Probabilities. log is clamped at -100 as PyTorch does (binary_cross_entropy, Loss.cpp), so
  *    a saturated prediction costs 100 instead of inf; the gradient denominator x*(1-x) is
  *    floored at `floor` (PyTorch's EPSILON = 1e-12, a float32 constant, passed by the caller).
@@ -174,7 +180,7 @@ static CBCE_INLINE float cbce_prob_loss_f(float x, float y, float pw)
              + (1.0f - y) * cbce_clamped_log_f(cbce_log1p_f(-x)));
 }
 
-/* ---- focal BCE (issue 9) ------------------------------------------------------------------
+/* ---- focal BCE (docs: "Focal loss and multi-class") --------------------------------------------
  *
  * l = a_t * q^g * CE with q = 1 - p_t = y*sigma(-x) + (1-y)*sigma(x) for logits, y*(1-x) + (1-y)*x
  * for probabilities; a_t = alpha*y + (1-alpha)*(1-y) (1 without alpha), CE the plain forms

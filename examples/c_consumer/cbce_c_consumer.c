@@ -36,9 +36,10 @@ static PyObject *loss_and_grad(PyObject *self, PyObject *args)
     if (y.shape[0] != n || g.shape[0] != n) {
         rc = CBCE_ERR_ARGUMENT;
     } else {
-        cbce_options opt = CBCE_OPTIONS_INIT;
+        cbce_options opt = cbce_default_options();   /* every field, later ones included */
         opt.from_logits = 1;
         opt.n_threads = n_threads;
+        /* n = 0 is valid: the mean of nothing is NaN, as in Python; no element is read. */
         Py_BEGIN_ALLOW_THREADS
         rc = cbce_bce_loss_and_grad_f64((const double *)y.buf, (const double *)x.buf, n,
                                         NULL, 0, NULL, 0, &opt, &loss, NULL,
@@ -69,7 +70,8 @@ static PyObject *seconds_per_call(PyObject *self, PyObject *args)
     if (get_f64(og, &g, 1, "grad_out") < 0) {
         PyBuffer_Release(&y); PyBuffer_Release(&x); return NULL;
     }
-    cbce_options opt = CBCE_OPTIONS_INIT;
+    cbce_options opt;
+    cbce_options_init(&opt);
     opt.from_logits = 1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (long i = 0; i < calls && rc == CBCE_OK; i++)
@@ -92,6 +94,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "cbce_c_consumer", NU
 
 PyMODINIT_FUNC PyInit_cbce_c_consumer(void)
 {
-    if (import_cbce() < 0) return NULL;    /* ImportError on a C API version mismatch */
+    if (import_cbce() < 0) return NULL;    /* ImportError naming the cause */
     return PyModule_Create(&module);
 }
