@@ -2,7 +2,8 @@
 
 The kernels are Cython sources in ``src/``; they compile into extension modules of the ``cbce``
 package. OpenMP is probed, not assumed: where the compiler cannot build and link ``-fopenmp`` the
-extension is built serial and a warning says so (``cbce.show_config()`` reports it too).
+build stops unless CBCE_DISABLE_OPENMP=1 asks for the serial kernels (``cbce.show_config()``
+reports which it is).
 
 The kernels are compiled once per CPU variant from the same source (src/_kernels_impl.pxi):
 ``cbce._kernels`` for any CPU of the platform, and on x86-64 ``cbce._kernels_avx2``
@@ -10,8 +11,15 @@ The kernels are compiled once per CPU variant from the same source (src/_kernels
 those flags. cbce/_dispatch.py picks the best one the running CPU supports, so the default
 build runs on any x86-64 CPU and still uses AVX-512 where it exists. No build for the host CPU only (no native -march).
 
+Compilers: GCC and clang (with libomp) on Linux, the ones CI builds and tests; see docs/install.md.
+A compiler without OpenMP stops the build with an error that says how to proceed: pip shows a
+successful build's output only under -v, so a warning there would go unseen and leave a silently
+serial build.
+
 Environment switches (build time):
-  CBCE_DISABLE_OPENMP=1   build without OpenMP even where it is available.
+  CBCE_DISABLE_OPENMP=1   build without OpenMP (serial kernels), also where it is unavailable.
+  CBCE_DEBUG_INFO=1       keep debug info (-g); release builds drop it (it is ~80 % of each .so).
+                          A -g in CFLAGS keeps it too (the sanitizer builds of tools/reliability.py).
   CBCE_CYTHON_DEBUG=1     compile with boundscheck/wraparound on (a debugging build, slow).
   CBCE_BASELINE_ONLY=1    build only the portable baseline kernels (faster builds, e.g. sanitizers).
   CBCE_CYTHON_LINETRACE=1 compile with Cython's line tracing, nogil code included, for coverage of
@@ -19,6 +27,7 @@ Environment switches (build time):
 """
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +79,14 @@ def openmp_flags():
     return (["-fopenmp"], ["-fopenmp"]) if _compiles(["-fopenmp"], test) else None
 
 
+def debug_info_flags():
+    """(compile_args, link_args) that drop debug info, unless asked to keep it."""
+    if _env_flag("CBCE_DEBUG_INFO") or re.search(r"(^|\s)-g(?!0)", os.environ.get("CFLAGS", "")):
+        return [], []
+    # -g0 after sysconfig's -g; --strip-debug also drops what static archives bring in.
+    return ["-g0"], (["-Wl,--strip-debug"] if sys.platform.startswith("linux") else [])
+
+
 def cpu_variants():
     """(module suffix, variant name, -march flags) for each variant this compiler can build."""
     variants = [("", "baseline", [])]
@@ -83,16 +100,26 @@ def cpu_variants():
     return variants
 
 
+if sys.platform == "win32":
+    # The flags below are GCC/clang spellings; MSVC builds are not tested, so none is attempted.
+    sys.exit("cbce: Windows builds are not supported (setup.py passes GCC/clang flags and CI tests "
+             "Linux only); see docs/install.md.")
+
 omp = openmp_flags()
+if omp is None and not _env_flag("CBCE_DISABLE_OPENMP"):
+    sys.exit(f"cbce: the compiler {_compiler()!r} cannot build and link an OpenMP program "
+             "(-fopenmp, <omp.h>). Install its OpenMP runtime (clang: libomp-dev / "
+             "brew install libomp) or use GCC, or set CBCE_DISABLE_OPENMP=1 to build the serial "
+             "kernels (n_threads > 1 then runs on one thread).")
 if omp is None:
-    warnings.warn("cbce: OpenMP not available (or disabled): building the serial kernels; "
-                  "n_threads > 1 will run on one thread.")
     # `#pragma omp simd` (src/cbce_loops.h) needs only -fopenmp-simd, which needs no runtime.
     omp_compile, omp_link = (["-fopenmp-simd"] if _compiles(["-fopenmp-simd"]) else []), []
 else:
     omp_compile, omp_link = omp
 
-compile_args = BASE_COMPILE_ARGS + omp_compile
+debug_compile, debug_link = debug_info_flags()
+compile_args = BASE_COMPILE_ARGS + omp_compile + debug_compile
+omp_link = omp_link + debug_link
 directives = {"language_level": 3, "boundscheck": False, "wraparound": False,
               "cdivision": True, "initializedcheck": False, "embedsignature": True}
 if _env_flag("CBCE_CYTHON_DEBUG"):
