@@ -28,11 +28,11 @@ from cbce._api import bce, bce_grad, bce_grad_hess, bce_loss_and_grad
 from cbce._config import show_config
 from cbce._dispatch import kernels as _kernels
 from cbce._multiclass import cross_entropy, cross_entropy_grad, cross_entropy_loss_and_grad
-from cbce import metrics  # noqa: F401  (issue #7: cbce.metrics needs numpy only)
+from cbce import metrics  # noqa: F401  (cbce.metrics needs numpy only)
 
 
 def __getattr__(name):
-    # cbce.torch on first use (issue #7): `import cbce` must not import torch.
+    # cbce.torch on first use: `import cbce` must not import torch.
     if name == "torch":
         import importlib
 
