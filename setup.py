@@ -119,7 +119,7 @@ else:
 
 debug_compile, debug_link = debug_info_flags()
 compile_args = BASE_COMPILE_ARGS + omp_compile + debug_compile
-omp_link = omp_link + debug_link
+omp_link = omp_link + debug_link  # every link flag from here on, not only OpenMP's
 directives = {"language_level": 3, "boundscheck": False, "wraparound": False,
               "cdivision": True, "initializedcheck": False, "embedsignature": True}
 if _env_flag("CBCE_CYTHON_DEBUG"):
