@@ -5,6 +5,7 @@
 # promises it.
 source "$(dirname "$0")/common.sh"
 pythons=${CBCE_CI_PYTHONS:-"3.10 3.12 3.13"}
+failed=()
 for v in $pythons; do
   py=$(ls -d /root/.pyenv/versions/"$v".*/bin/python 2>/dev/null | sort -V | tail -1 || true)
   py=${py:-$(command -v "python$v" || true)}
@@ -16,6 +17,8 @@ for v in $pythons; do
   # The Quickstart's demo from the repository root: -I keeps the un-built cbce/ off sys.path.
   python -I -m cbce >/dev/null
   log "core suite on Python $v"
-  pytest -q -p no:cacheprovider "${CORE_DESELECT[@]}"
+  pytest -q -p no:cacheprovider "${CORE_DESELECT[@]}" || failed+=("$v")
   deactivate
 done
+# Every Python runs; the stage fails if any did.
+[ ${#failed[@]} -eq 0 ] || { echo "core suite failed on Python ${failed[*]}" >&2; exit 1; }
