@@ -1,11 +1,12 @@
 """The benchmark matrix: which cases run, and the inputs each one is timed on.
 
 A case is one benchmark group (pytest-benchmark ``group`` = ``Case.id``): one operation on one set of
-inputs, timed for cbce, every installed peer and one memory-roofline baseline. Issue #4 lists seven
-axes; their full product (~360 groups, ~2000 timings) takes about an hour on a 2-core machine, so the
+inputs, timed for cbce, every installed peer and one memory-roofline baseline. Seven axes
+(docs/benchmarks.md, "What is measured"); their full product (~360 groups, ~2000 timings) takes about an hour on a 2-core machine, so the
 default ``standard`` set keeps the N sweep for the headline cases and varies the other axes at
-N = 10^7 only (see ``standard_cases``; README "What is measured"). ``--bench-set=full`` runs the
-product, ``--bench-set=headline`` only the issue #3 targets 1-2.
+N = 10^7 only (see ``standard_cases``). ``--bench-set=full`` runs the
+product, ``--bench-set=headline`` only speed targets 1-2
+(docs/performance.md, "Speed targets").
 
 Inputs are built here, outside the timed call, deterministic (fixed seed) and realistic: logits of
 an imbalanced logistic model (~25 % positives), labels drawn from it, probabilities kept inside
@@ -29,7 +30,7 @@ LAYOUTS = ("contig", "strided", "mask2d")
 SWEEP_N = (10, 10**3, 10**5, 10**7)
 HUGE_N = 10**8
 HEADLINE_N = 10**7
-MASK_SHAPE = (2048, 2048)  # a segmentation mask (issue #4); its N = 4_194_304 is fixed
+MASK_SHAPE = (2048, 2048)  # a segmentation mask; its N = 4_194_304 is fixed
 QUICK_MAX_N = 1000         # --bench-quick caps every N here (and the mask at 32 x 32)
 QUICK_MASK_SHAPE = (32, 32)
 
@@ -108,7 +109,7 @@ def _op_kinds():
 
 
 def headline_cases() -> list:
-    """Issue #3 targets 1-2: fused loss+grad from logits, N = 10^7, both dtypes, 1 and all threads."""
+    """Speed targets 1-2: fused loss+grad from logits, N = 10^7, both dtypes, 1 and all threads."""
     return [_case("loss_grad", "logits", dt, HEADLINE_N, t) for dt in DTYPES for t in _thread_counts()]
 
 
@@ -116,7 +117,7 @@ def standard_cases(sweep_n=SWEEP_N) -> list:
     """The default matrix (52 groups, ~300 timings; ~9 min on 2 idle cores with every peer).
 
     1. N sweep (10 ... 10^7): fused loss+grad from logits, both dtypes; loss only from logits, float64
-       (issue #3 targets 1, 2, 4, 5, 6).
+       (speed targets 1, 2, 4, 5, 6).
     2. At N = 10^7: every operation x input kind x dtype (targets 3, 4; grad_hess is logits only).
     3. At N = 10^7: sample_weight + pos_weight, fused loss+grad, both kinds; both dtypes at 1 thread
        (target 3), float64 at all cores.
@@ -139,7 +140,7 @@ def standard_cases(sweep_n=SWEEP_N) -> list:
 
 
 def full_cases(sweep_n=SWEEP_N) -> list:
-    """The full product of issue #4's axes (~360 groups; about an hour on 2 cores)."""
+    """The full product of the seven axes (~360 groups; about an hour on 2 cores)."""
     out = []
     for op, kind in _op_kinds():
         for dt in DTYPES:

@@ -1,7 +1,7 @@
 """pytest-benchmark harness for cbce: the case matrix, untimed inputs, peer availability, checks.
 
 Run from the repository root as ``pytest benchmarks`` (NOT ``python -m pytest``: that puts the
-un-built source folder cbce/ first on sys.path). Options (README "Running"):
+un-built source folder cbce/ first on sys.path). Options (docs/benchmarks.md, "Running"):
 
   --bench-set=standard|headline|full   which matrix (cases.py)           default: standard
   --bench-quick                        cap N at 1000 (CI; with --benchmark-disable), or CBCE_BENCH_QUICK=1
@@ -38,7 +38,7 @@ VERSIONED = ("cbce", "numpy", "scikit-learn", "scipy", "torch", "numba", "thread
 def pytest_addoption(parser):
     g = parser.getgroup("cbce benchmarks")
     g.addoption("--bench-set", default="standard", choices=("headline", "standard", "full"),
-                help="case matrix: headline (issue #3 targets 1-2), standard (default, ~9-10 min "
+                help="case matrix: headline (speed targets 1-2), standard (default, ~9-10 min "
                      "on 2 cores), full (every axis combination, ~1 h)")
     g.addoption("--bench-quick", action="store_true",
                 default=os.environ.get("CBCE_BENCH_QUICK", "") not in ("", "0"),

@@ -7,7 +7,7 @@ pytest-benchmark times, and a ``canon`` function that maps its result onto cbce'
 (reduced loss = mean over N of the weighted per-element loss; grad/hess = derivatives of that mean)
 so conftest can check every implementation against one float64 reference before timing it.
 
-Fairness rules (README "How to read the numbers"):
+Fairness rules (docs/benchmarks.md, "How to read the numbers"):
 - Each implementation gets what its API takes natively: a preallocated output where it accepts one
   (cbce ``out=``, sklearn ``*_out=``, ``np.add(out=)``); work its API forces on the user is timed
   (``np.ascontiguousarray`` of a strided view for sklearn, the pos_weight folding below).

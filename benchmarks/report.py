@@ -1,14 +1,16 @@
 #!/usr/bin/env python
-"""Turn a pytest-benchmark JSON of the cbce suite into benchmarks/RESULTS.md and PNG plots.
+"""Turn a pytest-benchmark JSON of the cbce suite into a results page (RESULTS.md) and PNG plots.
 
-    python benchmarks/report.py RESULTS.json [--out-dir benchmarks] [--stat min] [--note TEXT]
+    python benchmarks/report.py RESULTS.json [--out-dir build/benchmark-report] [--stat min] [--note TEXT]
 
 RESULTS.json: from ``pytest benchmarks --benchmark-json=RESULTS.json`` or a file that
 ``--benchmark-save`` wrote under .benchmarks/ (with no argument, the newest such file is used).
-Writes RESULTS.md (machine, issue #3 targets, one table per operation / input kind / weights /
+Writes RESULTS.md (machine, commit, speed targets, one table per operation / input kind / weights /
 layout: rows = cases, columns = cbce and each peer, the speed-up over the fastest peer and the
 fraction of the memory roofline), throughput_*.png (elements/s vs N, log-log, one line per
 implementation) and speedup_N1e7.png. Needs only the standard library; matplotlib for the plots.
+The docs build (docs/conf.py) calls ``build`` to render the performance page's figures; nothing
+it writes is committed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from collections import defaultdict
 from datetime import datetime, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Outside the source tree's tracked files: benchmarks/ holds the suite, not its outputs.
+DEFAULT_OUT = os.path.join(os.path.dirname(HERE), "build", "benchmark-report")
 
 OPS = ("loss", "loss_grad", "grad_hess")
 OP_TITLE = {"loss": "Loss only", "loss_grad": "Fused loss + gradient", "grad_hess": "Gradient + hessian"}
@@ -41,7 +45,7 @@ STYLE = {  # one look per implementation in every plot
     "numba": dict(color="tab:red", marker="X"), "roofline_add": dict(color="grey", ls="--", marker="_", ms=14),
     "roofline_dot": dict(color="grey", ls="-.", marker="_", ms=14),
 }
-TARGET1_PEERS = ("numpy", "sklearn", "torch")  # issue #3 target 1 names these three
+TARGET1_PEERS = ("numpy", "sklearn", "torch")  # speed target 1 names these three
 HEADLINE_N = 10**7
 
 
@@ -171,6 +175,7 @@ def machine_section(res: Results, json_path: str) -> str:
         f"- **Statistic**: `{res.stat}` of each benchmark's rounds (pytest-benchmark stats); the "
         "minimum is the least disturbed by other load on a shared machine",
         f"- **Versions**: {vers}" + (f"; not installed: {', '.join(missing)}" if missing else ""),
+        f"- **Commit**: {commit_text(res.doc)}",
     ]
     if cfg.get("show_config"):
         noisy = ("cython_directives", "python", "link_args")  # "key : value" lines left out here
@@ -207,6 +212,20 @@ def machine_section(res: Results, json_path: str) -> str:
     lines.append(f"- **Source**: `{os.path.relpath(json_path)}`, reported "
                  f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')} UTC by `benchmarks/report.py`")
     return "\n".join(lines)
+
+
+def commit_text(doc: dict) -> str:
+    """The commit the run measured (pytest-benchmark's commit_info), else HEAD at report time."""
+    ci = doc.get("commit_info") or {}
+    if ci.get("id"):
+        dirty = " with uncommitted changes" if ci.get("dirty") else ""
+        return f"`{ci['id'][:12]}`{dirty}" + (f" (branch {ci['branch']})" if ci.get("branch") else "")
+    try:
+        out = subprocess.run(["git", "-C", HERE, "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    return f"`{out[:12]}` (HEAD at report time: the JSON did not record it)" if out else "unknown"
 
 
 def _lscpu_model():
@@ -314,11 +333,11 @@ def targets_section(res: Results) -> str:
                      + ("" if mem.get("reset") else " (peak not resettable here: upper bound)"),
                      _verdict(mem["peak_over_needed"] <= 1.05)])
     if not rows:
-        return "## Issue #3 targets\n\nNo target case in this run."
+        return "## Speed targets\n\nNo target case in this run."
     note = ("Ratios from one run, same machine, same inputs. Target 1 compares with the three peers it "
             "names; target 3 with every peer in the group (Numba included). Multi-threaded rows use all "
             f"{cores or 'available'} cores. Targets whose cases were not in this run are not listed.")
-    return "## Issue #3 targets\n\n" + note + "\n\n" + table(
+    return "## Speed targets\n\n" + note + "\n\n" + table(
         ["#", "case", "target", "measured", "verdict"], rows)
 
 
@@ -478,7 +497,7 @@ def newest_saved_json():
     return max(found, key=os.path.getmtime) if found else None
 
 
-def build(json_path, out_dir=HERE, stat="min", plots=True, note=None):
+def build(json_path, out_dir=DEFAULT_OUT, stat="min", plots=True, note=None):
     with open(json_path) as f:
         doc = json.load(f)
     res = Results(doc, stat)
@@ -488,7 +507,7 @@ def build(json_path, out_dir=HERE, stat="min", plots=True, note=None):
     written = make_plots(res, out_dir) if plots else []
     parts = ["# cbce benchmark results", "",
              "Generated by `python benchmarks/report.py` from a pytest-benchmark run of `benchmarks/` "
-             "(see benchmarks/README.md for what each case and peer is)."]
+             "(docs/benchmarks.md says what each case and peer is)."]
     if note:
         parts += ["", f"> {note}"]
     parts += ["", machine_section(res, json_path), "", targets_section(res), "", results_section(res, written)]
@@ -504,7 +523,8 @@ def build(json_path, out_dir=HERE, stat="min", plots=True, note=None):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("json", nargs="?", help="pytest-benchmark JSON (default: newest under .benchmarks/)")
-    ap.add_argument("--out-dir", default=HERE, help="where RESULTS.md and the PNGs go (default: benchmarks/)")
+    ap.add_argument("--out-dir", default=DEFAULT_OUT,
+                    help="where RESULTS.md and the PNGs go (default: build/benchmark-report)")
     ap.add_argument("--stat", default="min", choices=("min", "median", "mean"),
                     help="statistic of each benchmark's rounds (default: min)")
     ap.add_argument("--no-plots", action="store_true", help="write RESULTS.md only")

@@ -1,4 +1,4 @@
-"""cbce.dask vs the same computation in dask's own array functions (issue #8).
+"""cbce.dask vs the same computation in dask's own array functions (docs/guide/dask.md).
 
 2·10^8 float64 logits and labels (1.6 GB each) held in memory as NumPy arrays, viewed as dask
 arrays of 64 chunks, on dask's threaded scheduler (one worker thread per core). Timed, each on
@@ -12,8 +12,8 @@ the same inputs:
 Implementations: ``cbce_dask`` (n_threads=None: an OpenMP team inside each task), ``cbce_dask_t1``
 (n_threads=1: dask's threads only), ``dask`` (dask.array functions) and ``cbce`` (one NumPy-path
 call on the whole arrays, no dask: the floor for the dask overhead). Results go to extra_info
-(op "dask_loss" / "dask_loss_grad"); report.py does not tabulate them yet, the README's "Dask"
-section quotes them. --bench-quick: 64 chunks of 1000 elements. The full size needs ~5 GB of RAM
+(op "dask_loss" / "dask_loss_grad"); report.py does not tabulate them yet; docs/guide/dask.md
+quotes them. --bench-quick: 64 chunks of 1000 elements. The full size needs ~5 GB of RAM
 (inputs 3.2 GB, gradient 1.6 GB) and is skipped with the reason when less is available.
 """
 

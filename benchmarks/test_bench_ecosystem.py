@@ -1,4 +1,4 @@
-"""Ecosystem benchmarks (issue #7): cbce where users come from.
+"""Ecosystem benchmarks: cbce where users come from.
 
 * ``log_loss``: ``cbce.metrics.log_loss`` vs ``sklearn.metrics.log_loss`` at N = 10^6, three
   input forms (0/1 labels with positive-class probabilities; ``predict_proba`` columns with

@@ -1,4 +1,4 @@
-"""The loss family (issue 9): softmax cross-entropy at (10^6 x 10) and (10^5 x 1000), focal BCE at
+"""The loss family (docs/focal-multiclass.md): softmax cross-entropy at (10^6 x 10) and (10^5 x 1000), focal BCE at
 N = 10^7, cbce against what a user would pick instead, on the same inputs, in the same group.
 
   cross-entropy: PyTorch F.cross_entropy (+ autograd), scikit-learn HalfMultinomialLoss (its

@@ -1,4 +1,4 @@
-"""Import cost and peak memory (issue #3 targets 7 and 8), each in a fresh interpreter.
+"""Import cost and peak memory (speed targets 7 and 8, docs/performance.md), each in a fresh interpreter.
 
 The timed quantity is the whole subprocess (pytest-benchmark needs one); the figures that matter are
 measured inside it and saved in extra_info, where report.py reads them:

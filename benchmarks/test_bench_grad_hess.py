@@ -1,6 +1,7 @@
 """Gradient + hessian from logits (``cbce.bce_grad_hess``, what a boosting library calls) against
 each peer, same inputs, same group. Roofline: ``np.add(x, y, out=g)`` (it writes one output where
-grad_hess writes two, so 100 % of it is out of reach here; README "How to read the numbers").
+grad_hess writes two, so 100 % of it is out of reach here; docs/benchmarks.md, "How to read the
+numbers").
 """
 
 OP = "grad_hess"

@@ -1,6 +1,6 @@
 """Reduced loss alone (``cbce.bce``) against each peer, same inputs, same group.
 
-Roofline: ``np.dot(x, y)``, a read-only pass over the same two inputs (issue #3 target 4).
+Roofline: ``np.dot(x, y)``, a read-only pass over the same two inputs (speed target 4).
 Cases and implementations: cases.py / peers.py; the per-call overhead case is N = 10 (target 5).
 """
 

@@ -1,6 +1,6 @@
 """Fused loss + gradient (``cbce.bce_loss_and_grad``) against each peer, same inputs, same group.
 
-The headline of issue #3 (targets 1-3, 6). Roofline: ``np.add(x, y, out=g)``, one memory pass that
+The headline speed targets 1-3 and 6 (docs/performance.md). Roofline: ``np.add(x, y, out=g)``, one memory pass that
 reads the same two inputs and writes one output. Cases and implementations: cases.py / peers.py.
 """
 

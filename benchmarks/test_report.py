@@ -26,6 +26,7 @@ def results_json(tmp_path):
         if c.threads == 2:
             benches.append(_entry(c, "cbce_auto", "cbce", 1e-9 * c.n + 1e-6))
     doc = {"benchmarks": benches, "datetime": "2025-01-01T00:00:00", "version": "5",
+           "commit_info": {"id": "0123456789abcdef", "dirty": False},
            "machine_info": {"cbce_bench": {"cpu": {"model": "Test CPU", "simd": ["avx2"]}, "cores": 2,
                                            "env": {"OPENBLAS_CORETYPE": "Haswell"}}}}
     path = tmp_path / "results.json"
@@ -34,10 +35,11 @@ def results_json(tmp_path):
 
 
 def test_report_writes_table_and_targets(results_json, tmp_path):
-    """RESULTS.md has the machine, the issue #3 target verdicts and one table per section."""
+    """RESULTS.md has the machine, the speed-target verdicts and one table per section."""
     md, _, _ = report.build(str(results_json), out_dir=str(tmp_path), plots=False)
     text = open(md).read()
     assert "Test CPU" in text and "AVX-512: **no**" in text
+    assert "- **Commit**: `0123456789ab`" in text
     assert "OPENBLAS_CORETYPE=Haswell" in text and "np.dot" in text
     assert "| 1 | fused loss+grad, logits, float64, N=10^7, 1 thread" in text
     assert "10×" in text and "met" in text            # 10x faster than the only peer

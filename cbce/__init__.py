@@ -7,7 +7,7 @@
     loss, grad = cbce.cross_entropy_loss_and_grad(labels, logits_nc)  # softmax, C classes
 
 Cython + OpenMP kernels: loss and gradient in one pass, float32 and float64, any shape and
-strides, deterministic reductions. See README.md for the semantics of every option.
+strides, deterministic reductions. The semantics of every option: docs/semantics.md.
 """
 try:
     from cbce import _kernels  # noqa: F401
@@ -52,7 +52,7 @@ _C_API = _kernels._C_API
 
 def get_include():
     """The folder of cbce's C headers (cbce.h, cbce_math.h), for a C or Cython extension's
-    include_dirs; see the README, "Using cbce from C and Cython".
+    include_dirs; see docs/c-cython.md.
 
     Returns
     -------

@@ -12,6 +12,7 @@ import operator
 
 import numpy as np
 
+from cbce import _docs
 from cbce._dispatch import kernels as _kernels
 
 __all__ = ["bce", "bce_grad", "bce_loss_and_grad", "bce_grad_hess"]
@@ -35,7 +36,7 @@ def _numeric(a, name):
 
     ndarrays pass as they are (subclasses as base-class views); other DLPack producers (PyTorch
     and JAX CPU arrays, ...) are read through np.from_dlpack, which shares their memory and
-    strides (issue #7); everything else goes through np.asarray: ``__array__`` (pandas Series),
+    strides; everything else goes through np.asarray: ``__array__`` (pandas Series),
     the buffer protocol (memoryview, array.array) or a sequence. A producer that cannot export
     (a tensor that requires grad, a GPU array) falls back to np.asarray, whose error then names
     the reason.
@@ -320,6 +321,7 @@ def _run(op, y_true, y_pred, from_logits, sample_weight, pos_weight, label_smoot
     return value, results
 
 
+@_docs.filler(_docs.BCE)
 def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
         label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, gamma=0.0,
         alpha=None):
@@ -336,43 +338,17 @@ def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=Non
 
     Parameters
     ----------
-    y_true : array_like
-        Targets in [0, 1] with y_pred's shape: bool, int or float (soft labels allowed), lists
-        and scalars too.
-    y_pred : array_like
-        Probabilities in [0, 1], or logits with ``from_logits=True``; any shape and strides.
-        float32 (and float16) compute in float32, everything else in float64. Read without a
-        copy when it already has that dtype, as are NumPy views, DLPack producers (PyTorch,
-        JAX CPU arrays), pandas Series and buffers.
-    from_logits : bool, default=False
-        Whether y_pred holds logits (Keras' ``from_logits``, PyTorch's ``*_with_logits``).
-    sample_weight : array_like, optional
-        Per-element weight w, broadcast to y_pred's shape by NumPy's rules (PyTorch's
-        ``weight``, scikit-learn's and Keras' ``sample_weight``); not range-checked.
-    pos_weight : array_like, optional
-        Weight p_w of the positive term, broadcast likewise (PyTorch's ``pos_weight``, e.g.
-        one per class along the last axis).
-    label_smoothing : float, default=0.0
-        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
-    eps : float, optional
-        Probabilities only: clip x to [eps, 1 - eps] (in y_pred's dtype) first, as Keras
-        (1e-7) and scikit-learn (``finfo(dtype).eps``) do. None (default): PyTorch's rule, the
-        logs clamped at -100, so that a saturated wrong prediction costs 100, not inf.
-    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
-        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
-        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
-        log_loss, XGBoost); "none": per element.
-    n_threads : int, optional
-        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 16384 elements.
-    gamma : float, default=0.0
-        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
-        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
-        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
-        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
-    alpha : float, optional
-        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
-        label. None (default): alpha_t = 1.
+    %(y_true)s
+    %(y_pred)s
+    %(from_logits)s
+    %(sample_weight)s
+    %(pos_weight)s
+    %(label_smoothing)s
+    %(eps)s
+    %(reduction)s
+    %(n_threads)s
+    %(gamma)s
+    %(alpha)s
 
     Returns
     -------
@@ -383,13 +359,7 @@ def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=Non
 
     Raises
     ------
-    ValueError
-        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
-        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
-        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
-        array. A call that raises modifies none of its arguments.
-    TypeError
-        Complex, string, object or other non-numeric input.
+    %(raises)s
 
     See Also
     --------
@@ -419,6 +389,7 @@ def bce(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=Non
     return res["loss"] if none else value
 
 
+@_docs.filler(_docs.BCE)
 def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
              label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None,
              gamma=0.0, alpha=None):
@@ -433,46 +404,18 @@ def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weigh
 
     Parameters
     ----------
-    y_true : array_like
-        Targets in [0, 1] with y_pred's shape: bool, int or float (soft labels allowed), lists
-        and scalars too.
-    y_pred : array_like
-        Probabilities in [0, 1], or logits with ``from_logits=True``; any shape and strides.
-        float32 (and float16) compute in float32, everything else in float64. Read without a
-        copy when it already has that dtype, as are NumPy views, DLPack producers (PyTorch,
-        JAX CPU arrays), pandas Series and buffers.
-    from_logits : bool, default=False
-        Whether y_pred holds logits (Keras' ``from_logits``, PyTorch's ``*_with_logits``).
-    sample_weight : array_like, optional
-        Per-element weight w, broadcast to y_pred's shape by NumPy's rules (PyTorch's
-        ``weight``, scikit-learn's and Keras' ``sample_weight``); not range-checked.
-    pos_weight : array_like, optional
-        Weight p_w of the positive term, broadcast likewise (PyTorch's ``pos_weight``, e.g.
-        one per class along the last axis).
-    label_smoothing : float, default=0.0
-        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
-    eps : float, optional
-        Probabilities only: clip x to [eps, 1 - eps] (in y_pred's dtype) first, as Keras
-        (1e-7) and scikit-learn (``finfo(dtype).eps``) do. None (default): PyTorch's rule, the
-        logs clamped at -100, so that a saturated wrong prediction costs 100, not inf.
-    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
-        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
-        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
-        log_loss, XGBoost); "none": per element.
-    n_threads : int, optional
-        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 16384 elements.
-    out : ndarray, optional
-        A writable C-contiguous array of y_pred's shape and the compute dtype to fill; it may
-        be y_pred itself (an in-place gradient).
-    gamma : float, default=0.0
-        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
-        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
-        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
-        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
-    alpha : float, optional
-        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
-        label. None (default): alpha_t = 1.
+    %(y_true)s
+    %(y_pred)s
+    %(from_logits)s
+    %(sample_weight)s
+    %(pos_weight)s
+    %(label_smoothing)s
+    %(eps)s
+    %(reduction)s
+    %(n_threads)s
+    %(out)s
+    %(gamma)s
+    %(alpha)s
 
     Returns
     -------
@@ -481,13 +424,7 @@ def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weigh
 
     Raises
     ------
-    ValueError
-        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
-        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
-        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
-        array. A call that raises modifies none of its arguments.
-    TypeError
-        Complex, string, object or other non-numeric input.
+    %(raises)s
 
     See Also
     --------
@@ -510,6 +447,7 @@ def bce_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weigh
     return res["grad"]
 
 
+@_docs.filler(_docs.BCE)
 def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None,
                       label_smoothing=0.0, eps=None, reduction="mean", n_threads=None, out=None,
                       gamma=0.0, alpha=None):
@@ -520,46 +458,18 @@ def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, 
 
     Parameters
     ----------
-    y_true : array_like
-        Targets in [0, 1] with y_pred's shape: bool, int or float (soft labels allowed), lists
-        and scalars too.
-    y_pred : array_like
-        Probabilities in [0, 1], or logits with ``from_logits=True``; any shape and strides.
-        float32 (and float16) compute in float32, everything else in float64. Read without a
-        copy when it already has that dtype, as are NumPy views, DLPack producers (PyTorch,
-        JAX CPU arrays), pandas Series and buffers.
-    from_logits : bool, default=False
-        Whether y_pred holds logits (Keras' ``from_logits``, PyTorch's ``*_with_logits``).
-    sample_weight : array_like, optional
-        Per-element weight w, broadcast to y_pred's shape by NumPy's rules (PyTorch's
-        ``weight``, scikit-learn's and Keras' ``sample_weight``); not range-checked.
-    pos_weight : array_like, optional
-        Weight p_w of the positive term, broadcast likewise (PyTorch's ``pos_weight``, e.g.
-        one per class along the last axis).
-    label_smoothing : float, default=0.0
-        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
-    eps : float, optional
-        Probabilities only: clip x to [eps, 1 - eps] (in y_pred's dtype) first, as Keras
-        (1e-7) and scikit-learn (``finfo(dtype).eps``) do. None (default): PyTorch's rule, the
-        logs clamped at -100, so that a saturated wrong prediction costs 100, not inf.
-    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
-        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
-        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
-        log_loss, XGBoost); "none": per element.
-    n_threads : int, optional
-        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 16384 elements.
-    out : ndarray, optional
-        A writable C-contiguous array of y_pred's shape and the compute dtype that receives
-        the gradient; it may be y_pred itself.
-    gamma : float, default=0.0
-        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
-        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
-        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
-        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
-    alpha : float, optional
-        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
-        label. None (default): alpha_t = 1.
+    %(y_true)s
+    %(y_pred)s
+    %(from_logits)s
+    %(sample_weight)s
+    %(pos_weight)s
+    %(label_smoothing)s
+    %(eps)s
+    %(reduction)s
+    %(n_threads)s
+    %(out)s
+    %(gamma)s
+    %(alpha)s
 
     Returns
     -------
@@ -570,13 +480,7 @@ def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, 
 
     Raises
     ------
-    ValueError
-        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
-        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
-        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
-        array. A call that raises modifies none of its arguments.
-    TypeError
-        Complex, string, object or other non-numeric input.
+    %(raises)s
 
     See Also
     --------
@@ -605,6 +509,7 @@ def bce_loss_and_grad(y_true, y_pred, *, from_logits=False, sample_weight=None, 
     return (res["loss"] if reduction == "none" else value), res["grad"]
 
 
+@_docs.filler(_docs.BCE)
 def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_smoothing=0.0,
                   reduction="mean", n_threads=None, grad_out=None, hess_out=None, gamma=0.0,
                   alpha=None):
@@ -616,34 +521,18 @@ def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_
 
     Parameters
     ----------
-    y_true : array_like
-        Targets in [0, 1] with y_pred's shape (bool, int or float).
-    y_pred : array_like
-        Logits, any shape and strides; float32 computes in float32, else float64.
-    sample_weight : array_like, optional
-        Per-element weight, broadcast to y_pred's shape.
-    pos_weight : array_like, optional
-        Weight of the positive term, broadcast to y_pred's shape.
-    label_smoothing : float, default=0.0
-        ls in [0, 1]: y is replaced by y (1 - ls) + ls / 2 first (Keras' rule).
-    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
-        "mean": the sum over the number of elements (PyTorch's and Keras' default); "sum";
-        "weighted_mean": the sum over the sum of the broadcast weights (scikit-learn's
-        log_loss, XGBoost); "none": per element.
-    n_threads : int, optional
-        OpenMP threads. None: OpenMP's default (``OMP_NUM_THREADS``, threadpoolctl's
-        ``threadpool_limits``), and one thread below 16384 elements.
+    %(y_true)s
+    %(y_pred_logits)s
+    %(sample_weight)s
+    %(pos_weight)s
+    %(label_smoothing)s
+    %(reduction)s
+    %(n_threads)s
     grad_out, hess_out : ndarray, optional
         Writable C-contiguous arrays of y_pred's shape and the compute dtype to fill; they
         must not overlap.
-    gamma : float, default=0.0
-        Focal exponent, >= 0: the loss becomes alpha_t (1 - p_t)^gamma l with
-        p_t = p y + (1 - p)(1 - y) (torchvision's ``sigmoid_focal_loss``, Keras'
-        ``BinaryFocalCrossentropy``), computed in log space: finite derivatives at saturated
-        logits and for 0 < gamma < 1. 0 with ``alpha=None``: plain BCE, bitwise.
-    alpha : float, optional
-        Focal class balance in [0, 1]: alpha_t = alpha y + (1 - alpha)(1 - y), on the smoothed
-        label. None (default): alpha_t = 1.
+    %(gamma)s
+    %(alpha)s
 
     Returns
     -------
@@ -654,13 +543,7 @@ def bce_grad_hess(y_true, y_pred, *, sample_weight=None, pos_weight=None, label_
 
     Raises
     ------
-    ValueError
-        Shapes of y_true and y_pred differ; y_true outside [0, 1] or NaN; probabilities
-        outside [0, 1] or NaN (the message gives the value and its index); weights that do not
-        broadcast; an unknown reduction; bad n_threads, label_smoothing or eps; a bad output
-        array. A call that raises modifies none of its arguments.
-    TypeError
-        Complex, string, object or other non-numeric input.
+    %(raises)s
 
     Examples
     --------

@@ -21,13 +21,15 @@ def show_config(print_=True):
     Returns
     -------
     config : dict
-        version; kernel_variant (the one in use: baseline, avx2 or avx512, chosen for this
-        CPU or forced with ``CBCE_KERNEL``); kernel_variants (built and runnable here); openmp
-        (whether the kernels were built with OpenMP); default_n_threads (what n_threads=None
-        uses now: ``omp_get_max_threads()``, which ``OMP_NUM_THREADS`` and threadpoolctl
-        set); parallel_threshold (fewer elements run on one thread); block_size (the fixed
-        summation block); compiler, compile_args, variant_flags, link_args,
-        cython_directives (how the extension was built); python.
+        version; kernel_variant (the CPU target of the element loops in use: baseline,
+        sse42, avx2 or avx512, chosen for this CPU or forced with ``CBCE_KERNEL``);
+        kernel_variants (the targets built that this CPU runs); kernel_variants_built (every
+        target built, runnable here or not); openmp (whether the kernels were built with
+        OpenMP); default_n_threads (what n_threads=None uses now: ``omp_get_max_threads()``,
+        which ``OMP_NUM_THREADS`` and threadpoolctl set); parallel_threshold (fewer elements
+        run on one thread); block_size (the fixed summation block); compiler, compile_args,
+        variant_flags (each target's extra flags), link_args, cython_directives (how the
+        extension was built); python.
 
     Examples
     --------
@@ -46,6 +48,7 @@ def show_config(print_=True):
         "version": __version__,
         "kernel_variant": _kernels.VARIANT,
         "kernel_variants": [k for k, ok in _dispatch.available().items() if ok],
+        "kernel_variants_built": list(_kernels.TARGETS),
         "openmp": bool(_kernels.OPENMP),
         "default_n_threads": _kernels.max_threads(),
         "parallel_threshold": _kernels.PARALLEL_THRESHOLD,

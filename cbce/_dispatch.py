@@ -1,59 +1,50 @@
-"""Pick the kernel variant for this CPU (setup.py builds one module per variant).
+"""Pick the CPU target of the element loops (setup.py builds one loop table per target).
 
-Order of preference: avx512 (x86-64-v4), avx2 (x86-64-v3), baseline. The environment variable
-CBCE_KERNEL=baseline|avx2|avx512 forces one (the test suite runs on each); forcing a variant the
-CPU cannot run raises instead of crashing with an illegal instruction. Variants may differ in
-the last bits of a result (FMA contraction); each is deterministic across threads and layouts.
+cbce._kernels is one module; only its element loops are compiled per CPU target
+(src/loops/table.h). This module chooses the table at import: the first target of _PREFERENCE
+that was built and that this CPU runs, or the one CBCE_KERNEL=baseline|sse42|avx2|avx512 forces
+(the test suite runs on each); forcing a target the CPU cannot run raises ImportError instead of
+crashing with an illegal instruction. Targets may differ in the last bits of a result (FMA
+contraction, vector widths); each is deterministic across threads, layouts and positions.
 """
-import importlib
 import os
 
-from cbce import _kernels as _baseline
+from cbce import _kernels as kernels
 
-_MODULES = {"baseline": "cbce._kernels", "avx2": "cbce._kernels_avx2",
-            "avx512": "cbce._kernels_avx512"}
-_NEEDS = {"baseline": (), "avx2": ("avx2", "fma", "bmi", "bmi2"),
-          "avx512": ("avx2", "fma", "bmi", "bmi2", "avx512f", "avx512bw", "avx512cd",
-                     "avx512dq", "avx512vl")}
-_PREFERENCE = ("avx512", "avx2", "baseline")
-
-
-def _load(name):
-    try:
-        module = importlib.import_module(_MODULES[name])
-    except ImportError:
-        return None
-    if module not in _fork_hooked:
-        # libgomp is not fork-safe: a child of a process that used the OpenMP pool runs serially.
-        os.register_at_fork(after_in_child=module._after_fork_in_child)
-        _fork_hooked.add(module)
-    return module
-
-
-_fork_hooked = set()
+# The CPU features each target's flags let the compiler use (setup.py, TARGETS): x86-64-v2,
+# -v3 and -v4, as far as __builtin_cpu_supports names them (src/cpu_dispatch.h).
+_V2 = ("sse3", "ssse3", "sse4.1", "sse4.2", "popcnt")
+_V3 = _V2 + ("avx2", "fma", "bmi", "bmi2")
+_NEEDS = {"baseline": (), "sse42": _V2, "avx2": _V3,
+          "avx512": _V3 + ("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl")}
+_PREFERENCE = ("avx512", "avx2", "sse42", "baseline")
 
 
 def available():
-    """{variant: whether it was built and this CPU can run it}."""
-    cpu = _baseline.cpu_features()
-    return {name: all(cpu[f] for f in _NEEDS[name]) and _load(name) is not None
-                  for name in _PREFERENCE}
+    """{target: whether it was built and this CPU can run it}, in order of preference."""
+    cpu = kernels.cpu_features()
+    return {name: name in kernels.TARGETS and all(cpu[f] for f in _NEEDS[name])
+            for name in _PREFERENCE}
 
 
 def select():
+    """The target to use: CBCE_KERNEL's, or the preferred one this CPU runs."""
     forced = os.environ.get("CBCE_KERNEL", "").strip().lower()
     usable = available()
     if forced:
-        if forced not in _MODULES:
-            raise ImportError(f"CBCE_KERNEL must be one of {sorted(_MODULES)}; got {forced!r}")
+        if forced not in _NEEDS:
+            raise ImportError(f"CBCE_KERNEL must be one of {sorted(_NEEDS)}; got {forced!r}")
         if not usable[forced]:
-            raise ImportError(f"CBCE_KERNEL={forced!r}: that variant was not built or this CPU "
-                              f"cannot run it (usable: {[k for k, v in usable.items() if v]})")
-        return _load(forced)
-    for name in _PREFERENCE:
-        if usable[name]:
-            return _load(name)
-    return _baseline  # pragma: no cover - baseline is always usable
+            why = ("was not built" if forced not in kernels.TARGETS
+                   else "needs CPU features this CPU lacks: "
+                        + ", ".join(f for f in _NEEDS[forced] if not kernels.cpu_features()[f]))
+            raise ImportError(f"CBCE_KERNEL={forced!r}: that target {why} (usable here: "
+                              f"{[k for k, v in usable.items() if v]})")
+        return forced
+    return next(name for name in _PREFERENCE if usable[name])
 
 
-kernels = select()
+variant = select()
+kernels._select_target(variant)
+# libgomp is not fork-safe: a child of a process that used the OpenMP pool runs serially.
+os.register_at_fork(after_in_child=kernels._after_fork_in_child)

@@ -1,4 +1,4 @@
-"""Shared core of cbce.xgboost and cbce.lightgbm: BCE objectives and log-loss metrics (issue #8).
+"""Shared core of cbce.xgboost and cbce.lightgbm: BCE objectives and log-loss metrics (docs/guide/gbdt.md).
 
 Both libraries call a custom objective with raw margins (logits) and expect the per-sample
 gradient and hessian of the loss with respect to them; the sample weights come from their

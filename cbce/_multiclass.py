@@ -1,10 +1,10 @@
-"""The multi-class facade (issue 9): softmax cross-entropy of logits with a class axis.
+"""The multi-class facade: softmax cross-entropy of logits with a class axis.
 
 Checks and conversions only, like cbce/_api.py: the class axis is moved last and every operand is
 viewed on a common 2-D grid of samples without copying (src/_multiclass_impl.pxi, Note H), then
 one float32 or float64 entry point runs with the GIL released. Semantics are PyTorch's
 `cross_entropy` (class weights, label smoothing, ignore_index, "mean" over the weight of the
-kept targets), plus cbce's sample_weight and "weighted_mean"; see the README.
+kept targets), plus cbce's sample_weight and "weighted_mean"; see docs/focal-multiclass.md.
 """
 import numbers
 import operator
@@ -14,6 +14,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from cbce._api import (_F32, _F64, _REDUCTIONS, _cast, _check_options, _compute_dtype,
                        _numeric, _same_view, _weights)
+from cbce import _docs
 from cbce._dispatch import kernels as _kernels
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "cross_entropy_loss_and_grad"]
@@ -217,6 +218,7 @@ def _run(op, y_true, logits, axis, sample_weight, class_weight, label_smoothing,
     return loss, grad
 
 
+@_docs.filler(_docs.CE)
 def cross_entropy(y_true, logits, *, axis=-1, sample_weight=None, class_weight=None,
                   label_smoothing=0.0, ignore_index=None, reduction="mean", n_threads=None):
     """Softmax cross-entropy of logits against class indices or probabilities.
@@ -230,33 +232,15 @@ def cross_entropy(y_true, logits, *, axis=-1, sample_weight=None, class_weight=N
 
     Parameters
     ----------
-    y_true : array_like
-        Class indices, an integer array of logits' shape without ``axis`` (PyTorch's target of
-        class indices), or class probabilities in [0, 1] of logits' shape (rows need not sum
-        to 1).
-    logits : array_like
-        Unnormalized scores, any shape with a class axis, any strides. float32 (and float16)
-        compute in float32 outputs, everything else in float64; read without a copy when it
-        already has that dtype.
-    axis : int, default=-1
-        The class axis of logits (1 for PyTorch's (N, C, H, W) layout).
-    sample_weight : array_like, optional
-        Per-sample weight, broadcast to logits' shape without ``axis``; not range-checked.
-    class_weight : array_like, optional
-        One weight per class, shape (C,) (PyTorch's ``weight``).
-    label_smoothing : float, default=0.0
-        ls in [0, 1]: the target becomes (1 - ls) onehot(y) + ls / C, or y (1 - ls) + ls / C for
-        probabilities (PyTorch's rule).
-    ignore_index : int, optional
-        Class indices equal to it contribute no loss and no gradient and are left out of
-        "mean" (PyTorch's ``ignore_index``, there -100 by default); class indices only.
-    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
-        "mean": PyTorch's, the sum over the total class weight of the kept targets (their
-        number without class_weight; the number of samples for probabilities); "sum";
-        "weighted_mean": over the sum of sample_weight * class_weight[y] of the kept targets
-        (sample_weight for probabilities), scikit-learn's log_loss; "none": per sample.
-    n_threads : int, optional
-        OpenMP threads. None: OpenMP's default, and one thread below 16384 elements.
+    %(y_true)s
+    %(logits)s
+    %(axis)s
+    %(sample_weight)s
+    %(class_weight)s
+    %(label_smoothing)s
+    %(ignore_index)s
+    %(reduction)s
+    %(n_threads)s
 
     Returns
     -------
@@ -267,13 +251,7 @@ def cross_entropy(y_true, logits, *, axis=-1, sample_weight=None, class_weight=N
 
     Raises
     ------
-    ValueError
-        y_true of neither shape; a class index outside [0, C) or a probability outside [0, 1]
-        or NaN (the message gives the value and its index); ignore_index with probabilities;
-        a bad axis, class_weight, sample_weight, reduction, n_threads, label_smoothing or out.
-        A call that raises modifies none of its arguments.
-    TypeError
-        Class indices that are not integers; non-numeric input.
+    %(raises)s
 
     See Also
     --------
@@ -298,6 +276,7 @@ def cross_entropy(y_true, logits, *, axis=-1, sample_weight=None, class_weight=N
     return loss
 
 
+@_docs.filler(_docs.CE)
 def cross_entropy_grad(y_true, logits, *, axis=-1, sample_weight=None, class_weight=None,
                        label_smoothing=0.0, ignore_index=None, reduction="mean", n_threads=None,
                        out=None):
@@ -310,36 +289,16 @@ def cross_entropy_grad(y_true, logits, *, axis=-1, sample_weight=None, class_wei
 
     Parameters
     ----------
-    y_true : array_like
-        Class indices, an integer array of logits' shape without ``axis`` (PyTorch's target of
-        class indices), or class probabilities in [0, 1] of logits' shape (rows need not sum
-        to 1).
-    logits : array_like
-        Unnormalized scores, any shape with a class axis, any strides. float32 (and float16)
-        compute in float32 outputs, everything else in float64; read without a copy when it
-        already has that dtype.
-    axis : int, default=-1
-        The class axis of logits (1 for PyTorch's (N, C, H, W) layout).
-    sample_weight : array_like, optional
-        Per-sample weight, broadcast to logits' shape without ``axis``; not range-checked.
-    class_weight : array_like, optional
-        One weight per class, shape (C,) (PyTorch's ``weight``).
-    label_smoothing : float, default=0.0
-        ls in [0, 1]: the target becomes (1 - ls) onehot(y) + ls / C, or y (1 - ls) + ls / C for
-        probabilities (PyTorch's rule).
-    ignore_index : int, optional
-        Class indices equal to it contribute no loss and no gradient and are left out of
-        "mean" (PyTorch's ``ignore_index``, there -100 by default); class indices only.
-    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
-        "mean": PyTorch's, the sum over the total class weight of the kept targets (their
-        number without class_weight; the number of samples for probabilities); "sum";
-        "weighted_mean": over the sum of sample_weight * class_weight[y] of the kept targets
-        (sample_weight for probabilities), scikit-learn's log_loss; "none": per sample.
-    n_threads : int, optional
-        OpenMP threads. None: OpenMP's default, and one thread below 16384 elements.
-    out : ndarray, optional
-        A writable C-contiguous array of logits' shape and the compute dtype to fill and
-        return; it may be logits itself (in-place gradient).
+    %(y_true)s
+    %(logits)s
+    %(axis)s
+    %(sample_weight)s
+    %(class_weight)s
+    %(label_smoothing)s
+    %(ignore_index)s
+    %(reduction)s
+    %(n_threads)s
+    %(out)s
 
     Returns
     -------
@@ -348,13 +307,7 @@ def cross_entropy_grad(y_true, logits, *, axis=-1, sample_weight=None, class_wei
 
     Raises
     ------
-    ValueError
-        y_true of neither shape; a class index outside [0, C) or a probability outside [0, 1]
-        or NaN (the message gives the value and its index); ignore_index with probabilities;
-        a bad axis, class_weight, sample_weight, reduction, n_threads, label_smoothing or out.
-        A call that raises modifies none of its arguments.
-    TypeError
-        Class indices that are not integers; non-numeric input.
+    %(raises)s
 
     Examples
     --------
@@ -370,6 +323,7 @@ def cross_entropy_grad(y_true, logits, *, axis=-1, sample_weight=None, class_wei
     return grad
 
 
+@_docs.filler(_docs.CE)
 def cross_entropy_loss_and_grad(y_true, logits, *, axis=-1, sample_weight=None, class_weight=None,
                                 label_smoothing=0.0, ignore_index=None, reduction="mean",
                                 n_threads=None, out=None):
@@ -381,36 +335,16 @@ def cross_entropy_loss_and_grad(y_true, logits, *, axis=-1, sample_weight=None, 
 
     Parameters
     ----------
-    y_true : array_like
-        Class indices, an integer array of logits' shape without ``axis`` (PyTorch's target of
-        class indices), or class probabilities in [0, 1] of logits' shape (rows need not sum
-        to 1).
-    logits : array_like
-        Unnormalized scores, any shape with a class axis, any strides. float32 (and float16)
-        compute in float32 outputs, everything else in float64; read without a copy when it
-        already has that dtype.
-    axis : int, default=-1
-        The class axis of logits (1 for PyTorch's (N, C, H, W) layout).
-    sample_weight : array_like, optional
-        Per-sample weight, broadcast to logits' shape without ``axis``; not range-checked.
-    class_weight : array_like, optional
-        One weight per class, shape (C,) (PyTorch's ``weight``).
-    label_smoothing : float, default=0.0
-        ls in [0, 1]: the target becomes (1 - ls) onehot(y) + ls / C, or y (1 - ls) + ls / C for
-        probabilities (PyTorch's rule).
-    ignore_index : int, optional
-        Class indices equal to it contribute no loss and no gradient and are left out of
-        "mean" (PyTorch's ``ignore_index``, there -100 by default); class indices only.
-    reduction : {"mean", "sum", "none", "weighted_mean"}, default="mean"
-        "mean": PyTorch's, the sum over the total class weight of the kept targets (their
-        number without class_weight; the number of samples for probabilities); "sum";
-        "weighted_mean": over the sum of sample_weight * class_weight[y] of the kept targets
-        (sample_weight for probabilities), scikit-learn's log_loss; "none": per sample.
-    n_threads : int, optional
-        OpenMP threads. None: OpenMP's default, and one thread below 16384 elements.
-    out : ndarray, optional
-        A writable C-contiguous array of logits' shape and the compute dtype to fill and
-        return; it may be logits itself (in-place gradient).
+    %(y_true)s
+    %(logits)s
+    %(axis)s
+    %(sample_weight)s
+    %(class_weight)s
+    %(label_smoothing)s
+    %(ignore_index)s
+    %(reduction)s
+    %(n_threads)s
+    %(out)s
 
     Returns
     -------
@@ -421,13 +355,7 @@ def cross_entropy_loss_and_grad(y_true, logits, *, axis=-1, sample_weight=None, 
 
     Raises
     ------
-    ValueError
-        y_true of neither shape; a class index outside [0, C) or a probability outside [0, 1]
-        or NaN (the message gives the value and its index); ignore_index with probabilities;
-        a bad axis, class_weight, sample_weight, reduction, n_threads, label_smoothing or out.
-        A call that raises modifies none of its arguments.
-    TypeError
-        Class indices that are not integers; non-numeric input.
+    %(raises)s
 
     Examples
     --------

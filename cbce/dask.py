@@ -1,4 +1,6 @@
-"""cbce for dask.array: the core API on chunked arrays, lazily, on any Dask scheduler (issue #8).
+"""cbce for dask.array: the core API on chunked arrays, lazily, on any Dask scheduler (docs/guide/dask.md).
+
+Example::
 
     import dask, cbce.dask
     loss = cbce.dask.bce(y, logits, from_logits=True)                  # 0-d dask array
@@ -9,7 +11,8 @@ Same arguments, options and semantics as cbce.bce & co. Inputs may be dask array
 arrays; outputs are dask arrays with y_pred's chunks (y_true and the weights are rechunked to
 them). Reduced losses are 0-d dask arrays. This module imports dask; `import cbce` does not.
 
-Design notes
+Design notes:
+
 A. Exact reductions. Each chunk's Σl comes from cbce's own kernel (reduction="sum": fixed
    blocks, pairwise, ≤ 1e-14 relative). The chunks' partial sums travel up
    dask.array.reduction's tree as lists, untouched, and are added once at the top by math.fsum
@@ -40,7 +43,7 @@ E. Threads. n_threads goes to every chunk's core call. With None the core uses O
    thread: a threaded scheduler with T threads on a C-core machine then asks for T·C threads.
    dask.distributed's Nanny starts worker processes with OMP_NUM_THREADS=1 (its
    distributed.nanny.pre-spawn-environ), so there None means one thread per task and the
-   parallelism is dask's. README ("Dask") gives the measured effect.
+   parallelism is dask's. docs/guide/dask.md gives the measured effect.
 """
 from __future__ import annotations
 

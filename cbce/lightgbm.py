@@ -1,4 +1,6 @@
-"""BCE objective and log-loss metric for LightGBM, from cbce's kernels (issue #8).
+"""BCE objective and log-loss metric for LightGBM, from cbce's kernels (docs/guide/gbdt.md).
+
+Example::
 
     import lightgbm as lgb, cbce.lightgbm
     booster = lgb.train({"objective": cbce.lightgbm.objective(pos_weight=5.0)}, train_set, 100,

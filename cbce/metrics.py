@@ -1,4 +1,5 @@
-"""scikit-learn's ``log_loss`` for binary and multi-class problems, on cbce's kernel (issue #7).
+"""scikit-learn's ``log_loss`` for binary and multi-class problems, on cbce's kernel
+(docs/guide/sklearn.md).
 
 A drop-in for ``sklearn.metrics.log_loss`` (checked against scikit-learn 1.9): the same signature,
 the same label mapping (scikit-learn's LabelBinarizer: the classes sorted, the larger one
@@ -143,7 +144,7 @@ def _positive(y, labels):
             warnings.warn(
                 f"Labels passed were {labels}. But this function assumes labels are ordered "
                 f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure that "
-                "the columns of y_proba correspond to this ordering.", UserWarning, stacklevel=3)
+                "the columns of y_prob correspond to this ordering.", UserWarning, stacklevel=3)
         if y.dtype.kind not in "biuf" or classes.dtype.kind not in "biuf":
             return _positive_generic(y, labels)
         lo, hi = classes
@@ -202,14 +203,14 @@ def _check_weights_after(w, value, normalize):
 def _proba_range_error(p, exc):
     """scikit-learn's message for the probability the kernel's fused check rejected."""
     if np.isnan(p).any():
-        return ValueError("Input y_proba contains NaN.")
+        return ValueError("Input contains NaN.")
     if np.isinf(p).any():
-        return ValueError(f"Input y_proba contains infinity or a value too large for "
+        return ValueError(f"Input contains infinity or a value too large for "
                           f"dtype('{p.dtype}').")
     if p.max() > 1:
-        return ValueError(f"y_proba contains values greater than 1: {p.max()}")
+        return ValueError(f"y_prob contains values greater than 1: {p.max()}")
     if p.min() < 0:
-        return ValueError(f"y_proba contains values lower than 0: {p.min()}")
+        return ValueError(f"y_prob contains values lower than 0: {p.min()}")
     return exc  # pragma: no cover - the kernel rejects nothing else here
 
 
@@ -219,7 +220,7 @@ def _warn_if_rows_do_not_sum_to_one(p, eps, stacklevel=3):
     s = p[:, 0] + p[:, 1] if p.shape[1] == 2 else p.sum(axis=1)
     tol = 1e-8 + math.sqrt(eps)
     if s.min() < 1 - tol or s.max() > 1 + tol:
-        warnings.warn("The y_proba values do not sum to one. Make sure to pass probabilities.",
+        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.",
                       UserWarning, stacklevel=stacklevel)
 
 
@@ -244,7 +245,7 @@ def _multiclass_indices(y, labels):
             warnings.warn(
                 f"Labels passed were {labels}. But this function assumes labels are ordered "
                 f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure that "
-                "the columns of y_proba correspond to this ordering.", UserWarning, stacklevel=4)
+                "the columns of y_prob correspond to this ordering.", UserWarning, stacklevel=4)
         known = np.isin(y, classes)
         if not known.all():
             raise ValueError(f"y_true contains values {set(np.unique(y[~known]).tolist())} not "
@@ -279,10 +280,10 @@ def _log_loss_multiclass(y, p, w, labels, eps, normalize):
     if k != p.shape[1]:
         if labels is None:
             raise ValueError(
-                f"y_true and y_proba contain different number of classes: {k} vs {p.shape[1]}. "
+                f"y_true and y_prob contain different number of classes: {k} vs {p.shape[1]}. "
                 "Please provide the true labels explicitly through the labels argument. "
                 f"Classes found in y_true: {classes}")
-        raise ValueError("The number of classes in labels is different from that in y_proba. "
+        raise ValueError("The number of classes in labels is different from that in y_prob. "
                          f"Classes found in labels: {classes}")
     # (No annotation here: this helper is untyped, and mypy's note about an annotation in an
     # unchecked body stops stubtest.)
@@ -304,7 +305,7 @@ def _log_loss_multiclass(y, p, w, labels, eps, normalize):
 
 def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: bool = True,
              sample_weight: ArrayLike | None = None, labels: ArrayLike | None = None,
-             y_pred: ArrayLike | None = None) -> float:
+             y_pred: ArrayLike | str = "deprecated") -> float:
     r"""Log loss (logistic loss, cross-entropy) of classification probabilities.
 
     scikit-learn's ``sklearn.metrics.log_loss`` for two or more classes, computed by cbce's kernel:
@@ -341,9 +342,9 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
         Sample weights. Negative weights are allowed, as in scikit-learn.
     labels : array-like, default=None
         The classes, when ``y_true`` may not show them all (e.g. a batch of one class).
-    y_pred : array-like, default=None
-        The name of ``y_proba`` before scikit-learn 1.9; accepted for code written for older
-        scikit-learn. Give one of the two.
+    y_pred : array-like
+        Deprecated: the name of ``y_proba`` before scikit-learn 1.9, accepted with
+        scikit-learn's FutureWarning (its removal is due in scikit-learn 1.11).
 
     Returns
     -------
@@ -389,10 +390,13 @@ def log_loss(y_true: ArrayLike, y_proba: ArrayLike | None = None, *, normalize: 
     >>> round(log_loss(["b", "a", "c"], [[.2, .7, .1], [.6, .3, .1], [.1, .1, .8]]), 12)
     0.363548039673
     """
-    if y_pred is not None:
+    # scikit-learn 1.9's deprecation of y_pred, with its texts.
+    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
         if y_proba is not None:
-            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is the name "
-                             "scikit-learn < 1.9 used; give y_proba only.")
+            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, "
+                             "use `y_proba` instead.")
+        warnings.warn("`y_pred` was renamed to `y_proba` in version 1.9 and will be removed "
+                      "in 1.11. Use `y_proba` instead.", FutureWarning, stacklevel=2)
         y_proba = y_pred
     elif y_proba is None:
         raise TypeError("log_loss() missing the argument 'y_proba' (the predicted probabilities)")

@@ -1,4 +1,6 @@
-"""BCE objective and log-loss metric for XGBoost, from cbce's kernels (issue #8).
+"""BCE objective and log-loss metric for XGBoost, from cbce's kernels (docs/guide/gbdt.md).
+
+Example::
 
     import xgboost as xgb, cbce.xgboost
     booster = xgb.train({"base_score": 0.0}, dtrain, 100,

@@ -1,5 +1,5 @@
-# Included by src/_kernels.pyx, src/_kernels_avx2.pyx and src/_kernels_avx512.pyx: one source,
-# compiled once per CPU variant (setup.py gives each its -march); cbce/_dispatch.py picks one.
+# Included by src/_kernels.pyx, the core module: compiled once, without -march. The element
+# loops it runs come from the loop table of one CPU target (src/loops/table.h), picked at import.
 """Array loops of cbce: blocked, multi-threaded, deterministic passes over strided operands.
 
 Layer 2 of cbce (facade -> entry points -> these loops -> cbce/include/cbce_elementwise.h). The loops
@@ -21,9 +21,14 @@ B. Determinism. The flat index range is cut into fixed blocks of BLOCK elements.
 C. Range checks are fused: each block ORs its elements' validity into one flag; only the first
    failing block is walked again, one element at a time, to find the index for the message.
 D. Options are hoisted: one tight loop per (operation, input kind, type), in C
-   (src/cbce_loops.h) so that each carries `#pragma omp simd` and vectorizes whatever the
+   (src/loops/) so that each carries `#pragma omp simd` and vectorizes whatever the
    compiler's heuristics (GCC 13 left two of them scalar, 10x slower); the switch runs once per
    block, never per element. Range flags are OR-ed with bitwise operators: no branch.
+E. CPU targets. Only the element loops need a target's instructions: src/loops/table.c is
+   compiled once per target (baseline; on x86-64 sse42, avx2, avx512) into a table of function
+   pointers, and this core, built once, calls the loops of the table in use (LOOPS) once per
+   block. cbce/_dispatch.py picks the table at import. Everything here (blocks, tiles, sums,
+   checks) is target-independent, so a target changes only the loops' results, in the last bits.
 """
 cimport cython
 from cython cimport floating
@@ -31,35 +36,10 @@ from cython.parallel cimport parallel, prange
 from libc.stdlib cimport malloc, free
 from libc.math cimport NAN
 
-from cbce._elementwise cimport (
-    cbce_exp_nonpos, cbce_log, cbce_log1p, cbce_log1p_01, cbce_recip12,
-    cbce_exp_nonpos_f, cbce_log1p_01_f, cbce_recip12_f, cbce_log_f, cbce_log1p_f,
-)
+from libc.stdint cimport int64_t
 
 cdef extern from *:
     """
-    /* x86 features deciding the kernel variant; __builtin_cpu_supports wants literals. */
-    static int cbce_cpu_has(int which) {
-    #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        __builtin_cpu_init();
-        switch (which) {
-        case 0: return __builtin_cpu_supports("avx2");
-        case 1: return __builtin_cpu_supports("fma");
-        case 2: return __builtin_cpu_supports("bmi");
-        case 3: return __builtin_cpu_supports("bmi2");
-        case 4: return __builtin_cpu_supports("avx512f");
-        case 5: return __builtin_cpu_supports("avx512bw");
-        case 6: return __builtin_cpu_supports("avx512cd");
-        case 7: return __builtin_cpu_supports("avx512dq");
-        case 8: return __builtin_cpu_supports("avx512vl");
-        }
-    #endif
-        (void)which;
-        return 0;
-    }
-    #ifndef CBCE_VARIANT
-    #define CBCE_VARIANT "baseline"
-    #endif
     #if CBCE_OPENMP
     #include <omp.h>
     static int cbce_max_threads(void) { return omp_get_max_threads(); }
@@ -71,8 +51,136 @@ cdef extern from *:
     """
     int cbce_max_threads() noexcept nogil
     int cbce_num_procs() noexcept nogil
-    int cbce_cpu_has(int which) noexcept nogil
-    const char* CBCE_VARIANT
+
+
+cdef extern from "cpu_dispatch.h" nogil:
+    # The element loops of one CPU target (src/loops/table.h; src/loops/: C, for
+    # `#pragma omp simd`), compiled once per target; LOOPS is the one in use.
+    ctypedef struct cbce_loop_table:
+        const char* name
+        int (*logit_loss_f64)(Py_ssize_t, int, const double*, const double*, const double*,
+                              const double*, double, double, double*) noexcept nogil
+        int (*logit_grad_f64)(Py_ssize_t, int, const double*, const double*, const double*,
+                              const double*, double, double, double, double*) noexcept nogil
+        int (*logit_loss_grad_f64)(Py_ssize_t, int, const double*, const double*, const double*,
+                                   const double*, double, double, double, double*,
+                                   double*) noexcept nogil
+        int (*logit_grad_hess_f64)(Py_ssize_t, int, const double*, const double*, const double*,
+                                   const double*, double, double, double, double*,
+                                   double*) noexcept nogil
+        int (*logit_grad_hess_f32d)(Py_ssize_t, int, const float*, const float*, const float*,
+                                    const float*, double, double, double, float*,
+                                    float*) noexcept nogil
+        int (*logit_loss_f32)(Py_ssize_t, int, const float*, const float*, const float*,
+                              const float*, float, float, double*) noexcept nogil
+        int (*logit_grad_f32)(Py_ssize_t, int, const float*, const float*, const float*,
+                              const float*, float, float, float, float*) noexcept nogil
+        int (*logit_loss_grad_f32)(Py_ssize_t, int, const float*, const float*, const float*,
+                                   const float*, float, float, float, double*,
+                                   float*) noexcept nogil
+        int (*prob_loss_f64)(Py_ssize_t, int, const double*, const double*, const double*,
+                             const double*, double, double, double, double,
+                             double*) noexcept nogil
+        int (*prob_grad_f64)(Py_ssize_t, int, const double*, const double*, const double*,
+                             const double*, double, double, double, double, double, double,
+                             double*) noexcept nogil
+        int (*prob_loss_grad_f64)(Py_ssize_t, int, const double*, const double*, const double*,
+                                  const double*, double, double, double, double, double, double,
+                                  double*, double*) noexcept nogil
+        int (*prob_loss_f32)(Py_ssize_t, int, const float*, const float*, const float*,
+                             const float*, double, double, double, double,
+                             double*) noexcept nogil
+        int (*prob_grad_f32)(Py_ssize_t, int, const float*, const float*, const float*,
+                             const float*, double, double, double, double, double, double,
+                             float*) noexcept nogil
+        int (*prob_loss_grad_f32)(Py_ssize_t, int, const float*, const float*, const float*,
+                                  const float*, double, double, double, double, double, double,
+                                  double*, float*) noexcept nogil
+        int (*check_f64)(Py_ssize_t, const double*, const double*, int) noexcept nogil
+        int (*check_f32)(Py_ssize_t, const float*, const float*, int) noexcept nogil
+        # Focal BCE: the same shape as the loops above, plus gamma and alpha (< 0: None).
+        int (*focal_logit_loss_f64)(Py_ssize_t, const double*, const double*, const double*,
+                                    const double*, double, double, double, double,
+                                    double*) noexcept nogil
+        int (*focal_logit_grad_f64)(Py_ssize_t, const double*, const double*, const double*,
+                                    const double*, double, double, double, double, double,
+                                    double*) noexcept nogil
+        int (*focal_logit_loss_grad_f64)(Py_ssize_t, const double*, const double*,
+                                         const double*, const double*, double, double, double,
+                                         double, double, double*, double*) noexcept nogil
+        int (*focal_logit_grad_hess_f64)(Py_ssize_t, const double*, const double*,
+                                         const double*, const double*, double, double, double,
+                                         double, double, double*, double*) noexcept nogil
+        int (*focal_prob_loss_f64)(Py_ssize_t, const double*, const double*, const double*,
+                                   const double*, double, double, double, double, double,
+                                   double, double*) noexcept nogil
+        int (*focal_prob_grad_f64)(Py_ssize_t, const double*, const double*, const double*,
+                                   const double*, double, double, double, double, double,
+                                   double, double, double, double*) noexcept nogil
+        int (*focal_prob_loss_grad_f64)(Py_ssize_t, const double*, const double*,
+                                        const double*, const double*, double, double, double,
+                                        double, double, double, double, double, double*,
+                                        double*) noexcept nogil
+        int (*focal_logit_loss_f32)(Py_ssize_t, const float*, const float*, const float*,
+                                    const float*, double, double, double, double,
+                                    double*) noexcept nogil
+        int (*focal_logit_grad_f32)(Py_ssize_t, const float*, const float*, const float*,
+                                    const float*, double, double, double, double, double,
+                                    float*) noexcept nogil
+        int (*focal_logit_loss_grad_f32)(Py_ssize_t, const float*, const float*, const float*,
+                                         const float*, double, double, double, double, double,
+                                         double*, float*) noexcept nogil
+        int (*focal_logit_grad_hess_f32)(Py_ssize_t, const float*, const float*, const float*,
+                                         const float*, double, double, double, double, double,
+                                         float*, float*) noexcept nogil
+        int (*focal_prob_loss_f32)(Py_ssize_t, const float*, const float*, const float*,
+                                   const float*, double, double, double, double, double, double,
+                                   double*) noexcept nogil
+        int (*focal_prob_grad_f32)(Py_ssize_t, const float*, const float*, const float*,
+                                   const float*, double, double, double, double, double, double,
+                                   double, double, float*) noexcept nogil
+        int (*focal_prob_loss_grad_f32)(Py_ssize_t, const float*, const float*, const float*,
+                                        const float*, double, double, double, double, double,
+                                        double, double, double, double*, float*) noexcept nogil
+        # Softmax cross-entropy (src/_multiclass_impl.pxi, Notes I and M).
+        double (*sm_row_max)(Py_ssize_t n, const double* X) noexcept nogil
+        long long (*sm_row_exp)(Py_ssize_t n, const double* X, double m, double* E,
+                                double* Et) noexcept nogil
+        void (*sm_row_targets)(Py_ssize_t n, const double* X, const double* Y, const double* cw,
+                               double m, double keep, double add, double* A,
+                               double* L) noexcept nogil
+        void (*sm_row_smooth)(Py_ssize_t n, const double* X, const double* cw, double m,
+                              double add, double* L) noexcept nogil
+        void (*sm_row_grad)(Py_ssize_t n, const double* X, const double* E, const double* A,
+                            const double* cw, int64_t t, double keep, double add, double m,
+                            double W, double Sp, double gs, double* G) noexcept nogil
+        double (*sm_log1p_pos)(double s) noexcept nogil
+        void (*sm_cols_max)(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                            double* M) noexcept nogil
+        void (*sm_cols_exp)(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                            const double* M, double* ET, double* SP, double* TI) noexcept nogil
+        void (*sm_cols_targets)(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                                const double* M, const double* cw, double keep, double add,
+                                double* AT, double* WW, double* LT) noexcept nogil
+        void (*sm_cols_smooth)(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                               const double* M, const double* cw, double add,
+                               double* LT) noexcept nogil
+        void (*sm_cols_loss)(Py_ssize_t nr, const double* M, const double* WW, const double* LT,
+                             const double* KP, double scale, double* SP, double* TI, double* SW,
+                             double* buf) noexcept nogil
+        void (*sm_cols_grad)(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
+                             const double* M, const double* AT, const int64_t* T,
+                             const double* cw, double keep, double add, const double* WW,
+                             const double* SP, const double* TI, const double* SW,
+                             const double* KP, double* ET) noexcept nogil
+        int (*math_eval)(int which, Py_ssize_t n, const double* x, double* out) noexcept nogil
+    const cbce_loop_table* cbce_built_tables[]
+    const cbce_loop_table* cbce_find_table(const char* name)
+    const cbce_loop_table cbce_loops_baseline
+    int cbce_cpu_has(int which)
+
+
+cdef const cbce_loop_table* LOOPS = &cbce_loops_baseline
 
 cdef enum:
     # Elements per block (Note B): 16 KiB of doubles on the stack, L1-resident while summed.
@@ -133,7 +241,7 @@ cdef struct Job:
     double lo, hi              # probabilities are clipped to [lo, hi] (eps, or [0, 1])
     double floor               # gradient denominator floor, in the input's float type
     double scale               # reduction scale of gradient and hessian (1, 1/N or 1/sum w)
-    bint focal                 # focal BCE (issue 9): math_loop_focal runs instead
+    bint focal                 # focal BCE: math_loop_focal runs instead
     double gamma, alpha        # focal exponent; alpha < 0 is None (alpha_t = 1)
     double* partial            # per-block loss sums
     unsigned char* bad         # per-block validity flags
@@ -201,43 +309,6 @@ cdef const floating* contiguous(const Operand* o, const Job* j, Py_ssize_t start
     return tile
 
 
-cdef extern from "cbce_loops.h" nogil:
-    # The element loops of one block (src/cbce_loops.h: C, for `#pragma omp simd`).
-    int cbce_logit_loss_f64(Py_ssize_t, int, const double*, const double*, const double*,
-                            const double*, double, double, double*)
-    int cbce_logit_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
-                            const double*, double, double, double, double*)
-    int cbce_logit_loss_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
-                                 const double*, double, double, double, double*, double*)
-    int cbce_logit_grad_hess_f64(Py_ssize_t, int, const double*, const double*, const double*,
-                                 const double*, double, double, double, double*, double*)
-    int cbce_logit_grad_hess_f32d(Py_ssize_t, int, const float*, const float*, const float*,
-                                  const float*, double, double, double, float*, float*)
-    int cbce_logit_loss_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
-                            float, float, double*)
-    int cbce_logit_grad_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
-                            float, float, float, float*)
-    int cbce_logit_loss_grad_f32(Py_ssize_t, int, const float*, const float*, const float*,
-                                 const float*, float, float, float, double*, float*)
-    int cbce_prob_loss_f64(Py_ssize_t, int, const double*, const double*, const double*,
-                           const double*, double, double, double, double, double*)
-    int cbce_prob_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
-                           const double*, double, double, double, double, double, double,
-                           double*)
-    int cbce_prob_loss_grad_f64(Py_ssize_t, int, const double*, const double*, const double*,
-                                const double*, double, double, double, double, double, double,
-                                double*, double*)
-    int cbce_prob_loss_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
-                           double, double, double, double, double*)
-    int cbce_prob_grad_f32(Py_ssize_t, int, const float*, const float*, const float*, const float*,
-                           double, double, double, double, double, double, float*)
-    int cbce_prob_loss_grad_f32(Py_ssize_t, int, const float*, const float*, const float*,
-                                const float*, double, double, double, double, double, double,
-                                double*, float*)
-    int cbce_check_f64(Py_ssize_t, const double*, const double*, int)
-    int cbce_check_f32(Py_ssize_t, const float*, const float*, int)
-
-
 cdef int math_loop(const Job* j, const floating* X, const floating* Y, const floating* W,
                    const floating* P, Py_ssize_t n, floating* g, floating* h, double* buf,
                    bint uni) noexcept nogil:
@@ -254,92 +325,49 @@ cdef int math_loop(const Job* j, const floating* X, const floating* Y, const flo
         return 0
     if op == OP_CHECK:
         if floating is double:
-            return cbce_check_f64(n, X, Y, not j.logits)
+            return LOOPS.check_f64(n, X, Y, not j.logits)
         else:
-            return cbce_check_f32(n, X, Y, not j.logits)
+            return LOOPS.check_f32(n, X, Y, not j.logits)
     if j.focal:
         return math_loop_focal(j, X, Y, W, P, n, g, h, buf)
 
     if floating is double:
         if j.logits:
             if op == OP_LOSS:
-                return cbce_logit_loss_f64(n, uni, X, Y, W, P, keep, add, buf)
+                return LOOPS.logit_loss_f64(n, uni, X, Y, W, P, keep, add, buf)
             if op == OP_GRAD:
-                return cbce_logit_grad_f64(n, uni, X, Y, W, P, keep, add, sc, g)
+                return LOOPS.logit_grad_f64(n, uni, X, Y, W, P, keep, add, sc, g)
             if op == OP_LOSS_GRAD:
-                return cbce_logit_loss_grad_f64(n, uni, X, Y, W, P, keep, add, sc, buf, g)
-            return cbce_logit_grad_hess_f64(n, uni, X, Y, W, P, keep, add, sc, g, h)
+                return LOOPS.logit_loss_grad_f64(n, uni, X, Y, W, P, keep, add, sc, buf, g)
+            return LOOPS.logit_grad_hess_f64(n, uni, X, Y, W, P, keep, add, sc, g, h)
         if op == OP_LOSS:
-            return cbce_prob_loss_f64(n, uni, X, Y, W, P, keep, add, lo, hi, buf)
+            return LOOPS.prob_loss_f64(n, uni, X, Y, W, P, keep, add, lo, hi, buf)
         if op == OP_GRAD:
-            return cbce_prob_grad_f64(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
-        return cbce_prob_loss_grad_f64(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
+            return LOOPS.prob_grad_f64(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
+        return LOOPS.prob_loss_grad_f64(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
     else:
         # float32 logits in float arithmetic, except the hessian (cbce_elementwise.h, note C).
         if j.logits:
             if op == OP_LOSS:
-                return cbce_logit_loss_f32(n, uni, X, Y, W, P, <float>keep, <float>add, buf)
+                return LOOPS.logit_loss_f32(n, uni, X, Y, W, P, <float>keep, <float>add, buf)
             if op == OP_GRAD:
-                return cbce_logit_grad_f32(n, uni, X, Y, W, P, <float>keep, <float>add,
+                return LOOPS.logit_grad_f32(n, uni, X, Y, W, P, <float>keep, <float>add,
                                            <float>sc, g)
             if op == OP_LOSS_GRAD:
-                return cbce_logit_loss_grad_f32(n, uni, X, Y, W, P, <float>keep, <float>add,
+                return LOOPS.logit_loss_grad_f32(n, uni, X, Y, W, P, <float>keep, <float>add,
                                                 <float>sc, buf, g)
-            return cbce_logit_grad_hess_f32d(n, uni, X, Y, W, P, keep, add, sc, g, h)
+            return LOOPS.logit_grad_hess_f32d(n, uni, X, Y, W, P, keep, add, sc, g, h)
         if op == OP_LOSS:
-            return cbce_prob_loss_f32(n, uni, X, Y, W, P, keep, add, lo, hi, buf)
+            return LOOPS.prob_loss_f32(n, uni, X, Y, W, P, keep, add, lo, hi, buf)
         if op == OP_GRAD:
-            return cbce_prob_grad_f32(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
-        return cbce_prob_loss_grad_f32(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
-
-
-cdef extern from "cbce_loops.h" nogil:
-    # Focal BCE (issue 9): the same shape as the loops above, plus gamma and alpha (< 0: None).
-    int cbce_focal_logit_loss_f64(Py_ssize_t, const double*, const double*, const double*,
-                                  const double*, double, double, double, double, double*)
-    int cbce_focal_logit_grad_f64(Py_ssize_t, const double*, const double*, const double*,
-                                  const double*, double, double, double, double, double,
-                                  double*)
-    int cbce_focal_logit_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
-                                       const double*, double, double, double, double, double,
-                                       double*, double*)
-    int cbce_focal_logit_grad_hess_f64(Py_ssize_t, const double*, const double*, const double*,
-                                       const double*, double, double, double, double, double,
-                                       double*, double*)
-    int cbce_focal_prob_loss_f64(Py_ssize_t, const double*, const double*, const double*,
-                                 const double*, double, double, double, double, double, double,
-                                 double*)
-    int cbce_focal_prob_grad_f64(Py_ssize_t, const double*, const double*, const double*,
-                                 const double*, double, double, double, double, double, double,
-                                 double, double, double*)
-    int cbce_focal_prob_loss_grad_f64(Py_ssize_t, const double*, const double*, const double*,
-                                      const double*, double, double, double, double, double,
-                                      double, double, double, double*, double*)
-    int cbce_focal_logit_loss_f32(Py_ssize_t, const float*, const float*, const float*,
-                                  const float*, double, double, double, double, double*)
-    int cbce_focal_logit_grad_f32(Py_ssize_t, const float*, const float*, const float*,
-                                  const float*, double, double, double, double, double, float*)
-    int cbce_focal_logit_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
-                                       const float*, double, double, double, double, double,
-                                       double*, float*)
-    int cbce_focal_logit_grad_hess_f32(Py_ssize_t, const float*, const float*, const float*,
-                                       const float*, double, double, double, double, double,
-                                       float*, float*)
-    int cbce_focal_prob_loss_f32(Py_ssize_t, const float*, const float*, const float*,
-                                 const float*, double, double, double, double, double, double,
-                                 double*)
-    int cbce_focal_prob_grad_f32(Py_ssize_t, const float*, const float*, const float*,
-                                 const float*, double, double, double, double, double, double,
-                                 double, double, float*)
-    int cbce_focal_prob_loss_grad_f32(Py_ssize_t, const float*, const float*, const float*,
-                                      const float*, double, double, double, double, double,
-                                      double, double, double, double*, float*)
+            return LOOPS.prob_grad_f32(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, g)
+        return LOOPS.prob_loss_grad_f32(n, uni, X, Y, W, P, keep, add, lo, hi, fl, sc, buf, g)
 
 
 cdef int math_loop_focal(const Job* j, const floating* X, const floating* Y, const floating* W,
                          const floating* P, Py_ssize_t n, floating* g, floating* h,
                          double* buf) noexcept nogil:
-    """Focal BCE of n elements (issue 9; cbce_elementwise.h, notes E-G): math in double for both
+    """Focal BCE of n elements (cbce_elementwise.h, notes E-G): math in double for both
     dtypes, outputs rounded once. Returns 1 if an element is invalid."""
     cdef double keep = j.keep, add = j.add, lo = j.lo, hi = j.hi, fl = j.floor, sc = j.scale
     cdef double gam = j.gamma, al = j.alpha
@@ -347,34 +375,34 @@ cdef int math_loop_focal(const Job* j, const floating* X, const floating* Y, con
     if floating is double:
         if j.logits:
             if op == OP_LOSS:
-                return cbce_focal_logit_loss_f64(n, X, Y, W, P, keep, add, gam, al, buf)
+                return LOOPS.focal_logit_loss_f64(n, X, Y, W, P, keep, add, gam, al, buf)
             if op == OP_GRAD:
-                return cbce_focal_logit_grad_f64(n, X, Y, W, P, keep, add, gam, al, sc, g)
+                return LOOPS.focal_logit_grad_f64(n, X, Y, W, P, keep, add, gam, al, sc, g)
             if op == OP_LOSS_GRAD:
-                return cbce_focal_logit_loss_grad_f64(n, X, Y, W, P, keep, add, gam, al, sc,
+                return LOOPS.focal_logit_loss_grad_f64(n, X, Y, W, P, keep, add, gam, al, sc,
                                                       buf, g)
-            return cbce_focal_logit_grad_hess_f64(n, X, Y, W, P, keep, add, gam, al, sc, g, h)
+            return LOOPS.focal_logit_grad_hess_f64(n, X, Y, W, P, keep, add, gam, al, sc, g, h)
         if op == OP_LOSS:
-            return cbce_focal_prob_loss_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, buf)
+            return LOOPS.focal_prob_loss_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, buf)
         if op == OP_GRAD:
-            return cbce_focal_prob_grad_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc, g)
-        return cbce_focal_prob_loss_grad_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc,
+            return LOOPS.focal_prob_grad_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc, g)
+        return LOOPS.focal_prob_loss_grad_f64(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc,
                                              buf, g)
     else:
         if j.logits:
             if op == OP_LOSS:
-                return cbce_focal_logit_loss_f32(n, X, Y, W, P, keep, add, gam, al, buf)
+                return LOOPS.focal_logit_loss_f32(n, X, Y, W, P, keep, add, gam, al, buf)
             if op == OP_GRAD:
-                return cbce_focal_logit_grad_f32(n, X, Y, W, P, keep, add, gam, al, sc, g)
+                return LOOPS.focal_logit_grad_f32(n, X, Y, W, P, keep, add, gam, al, sc, g)
             if op == OP_LOSS_GRAD:
-                return cbce_focal_logit_loss_grad_f32(n, X, Y, W, P, keep, add, gam, al, sc,
+                return LOOPS.focal_logit_loss_grad_f32(n, X, Y, W, P, keep, add, gam, al, sc,
                                                       buf, g)
-            return cbce_focal_logit_grad_hess_f32(n, X, Y, W, P, keep, add, gam, al, sc, g, h)
+            return LOOPS.focal_logit_grad_hess_f32(n, X, Y, W, P, keep, add, gam, al, sc, g, h)
         if op == OP_LOSS:
-            return cbce_focal_prob_loss_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, buf)
+            return LOOPS.focal_prob_loss_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, buf)
         if op == OP_GRAD:
-            return cbce_focal_prob_grad_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc, g)
-        return cbce_focal_prob_loss_grad_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc,
+            return LOOPS.focal_prob_grad_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc, g)
+        return LOOPS.focal_prob_loss_grad_f32(n, X, Y, W, P, keep, add, lo, hi, gam, al, fl, sc,
                                              buf, g)
 
 
@@ -426,7 +454,7 @@ cdef void run_block(const Job* j, Py_ssize_t b, void* workspace, floating tag) n
     Y = contiguous(&j.y, j, start, n, tiles + BLOCK)
     if uni:
         # One sample weight and one pos_weight (the common case): no tiles to fill, and the
-        # loops read them once (cbce_loops.h, CBCE_FOR_WP).
+        # loops read them once (loops/loop_common.h, CBCE_FOR_WP).
         W = <const floating*>j.w.data
         P = <const floating*>j.pw.data
     else:
@@ -708,14 +736,41 @@ def run_f32(int op, bint logits, int reduction,
                   label_smoothing, lo, hi, floor, n_threads)
 
 
-VARIANT = CBCE_VARIANT.decode()
+# The x86 features cbce_cpu_has reports, in its order (src/cpu_dispatch.h).
+CPU_FEATURES = ("sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx2", "fma", "bmi", "bmi2",
+                "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl")
+
+
+def _built_targets():
+    """Names of the loop tables built into this module, baseline first."""
+    names = []
+    cdef Py_ssize_t i = 0
+    while cbce_built_tables[i] != NULL:
+        names.append(cbce_built_tables[i].name.decode())
+        i += 1
+    return tuple(names)
+
+
+TARGETS = _built_targets()
+VARIANT = LOOPS.name.decode()
+
+
+def _select_target(str name):
+    """Run every element loop through target `name`'s table from now on (cbce/_dispatch.py calls
+    it once, at import, after checking that this CPU runs it)."""
+    global LOOPS, VARIANT
+    cdef bytes b = name.encode()
+    cdef const cbce_loop_table* t = cbce_find_table(b)
+    if t == NULL:
+        raise ValueError(f"no {name!r} loops in this build (built: {TARGETS})")
+    LOOPS = t
+    VARIANT = name
+    _api_table.kernel_variant = t.name
 
 
 def cpu_features():
-    """The x86 features that decide the kernel variant (all False elsewhere)."""
-    names = ("avx2", "fma", "bmi", "bmi2", "avx512f", "avx512bw", "avx512cd", "avx512dq",
-             "avx512vl")
-    return {name: bool(cbce_cpu_has(i)) for i, name in enumerate(names)}
+    """The x86 features that decide the target (all False elsewhere)."""
+    return {name: bool(cbce_cpu_has(i)) for i, name in enumerate(CPU_FEATURES)}
 
 
 def max_threads():
@@ -723,62 +778,39 @@ def max_threads():
     return cbce_max_threads()
 
 
-def math_eval(str name, const double[::1] x, double[::1] out):
+MATH_HELPERS = ("exp_nonpos", "log", "log1p", "log1p_01", "recip12", "exp_nonpos_f",
+                "log1p_01_f", "recip12_f", "log_f", "log1p_f")     # CBCE_MATH_* order
+
+
+def math_eval(str name, const double[::1] x, double[::1] out, target=None):
     """Evaluate one helper of cbce_math.h element-wise (for tests/test_math.py): "exp_nonpos",
     "log", "log1p", "log1p_01", "recip12", or the float32 helpers "exp_nonpos_f", "log1p_01_f",
-    "recip12_f", "log_f", "log1p_f" (x rounded to float32 first, results widened), in a loop compiled like the
-    kernels' (vectorized here too)."""
-    cdef Py_ssize_t k, n = x.shape[0]
+    "recip12_f", "log_f", "log1p_f" (x rounded to float32 first, results widened), in a loop
+    compiled like the element loops of `target` (default: the one in use). The caller makes
+    sure that this CPU runs `target`."""
+    cdef Py_ssize_t n = x.shape[0]
+    cdef const cbce_loop_table* t = LOOPS
+    cdef bytes b
+    cdef int which
     if out.shape[0] != n:
         raise ValueError("out must have the length of x")
-    if name == "exp_nonpos":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_exp_nonpos(x[k])
-    elif name == "log":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_log(x[k])
-    elif name == "log1p":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_log1p(x[k])
-    elif name == "log1p_01":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_log1p_01(x[k])
-    elif name == "recip12":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_recip12(x[k])
-    elif name == "exp_nonpos_f":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_exp_nonpos_f(<float>x[k])
-    elif name == "log1p_01_f":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_log1p_01_f(<float>x[k])
-    elif name == "recip12_f":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_recip12_f(<float>x[k])
-    elif name == "log_f":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_log_f(<float>x[k])
-    elif name == "log1p_f":
-        with nogil:
-            for k in range(n):
-                out[k] = cbce_log1p_f(<float>x[k])
-    else:
+    if name not in MATH_HELPERS:
         raise ValueError(f"unknown helper {name!r}")
+    which = MATH_HELPERS.index(name)
+    if target is not None:
+        b = str(target).encode()
+        t = cbce_find_table(b)
+        if t == NULL:
+            raise ValueError(f"no {target!r} loops in this build (built: {TARGETS})")
+    if n > 0:
+        with nogil:
+            t.math_eval(which, n, &x[0], &out[0])
     return out
 
 
 # ---------------------------------------------------------------------------------------------
 # The C API (cbce/include/cbce.h): the same jobs over flat pointers, errors as return codes.
-# cbce/__init__.py publishes the selected variant's capsule as cbce._C_API.
+# cbce/__init__.py publishes it as cbce._C_API; kernel_variant names the loop table in use.
 
 from libc.stddef cimport ptrdiff_t
 from cpython.pycapsule cimport PyCapsule_New
@@ -928,7 +960,7 @@ cdef bytes _api_version = b"unknown"
 _api_table.abi_version = CBCE_ABI_VERSION
 _api_table.table_size = sizeof(cbce_api_table)
 _api_table.version = _api_version
-_api_table.kernel_variant = CBCE_VARIANT
+_api_table.kernel_variant = LOOPS.name
 _api_table.run_f64 = capi_run_f64
 _api_table.run_f32 = capi_run_f32
 _C_API = PyCapsule_New(<void*>&_api_table, b"cbce._C_API", NULL)
@@ -943,7 +975,7 @@ def _set_api_version(str version):
 
 
 # ---------------------------------------------------------------------------------------------
-# The facade's fast path (issue 3, target 5): the common call's checks in C, then the C API's
+# The facade's fast path: the common call's checks in C, then the C API's
 # job through raw data pointers, skipping the typed memoryviews' buffer acquisition (~0.2 us
 # each) and the Python-level checks (~1.1 us), which dominate a call on 10 elements.
 
@@ -966,7 +998,7 @@ cdef inline bint _overlap(const char* a, const char* b, Py_ssize_t nbytes) noexc
 
 def fast(int op, object y_true, object y_pred, object from_logits, object label_smoothing,
          object eps, object reduction, object n_threads, dict outs):
-    """The facade's common call with every check in C (issue 3, target 5): y_pred and y_true
+    """The facade's common call with every check in C: y_pred and y_true
     exact ndarrays of float32 or float64, one dtype, one shape, C-contiguous, aligned, native
     byte order; no weights; plain option types; caller outputs (outs: name -> (array or None,
     argument name)) of the same kind, writeable, each either one of the inputs exactly or

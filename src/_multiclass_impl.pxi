@@ -1,6 +1,5 @@
-# Included by src/_kernels.pyx, src/_kernels_avx2.pyx and src/_kernels_avx512.pyx after
-# _kernels_impl.pxi: the multi-class kernels share its variant builds, dispatch, fork hook, thread
-# rules and pairwise_sum (issue 9).
+# Included by src/_kernels.pyx after _kernels_impl.pxi: the multi-class kernels share its loop
+# table, fork hook, thread rules and pairwise_sum.
 """Softmax cross-entropy kernels: one row (sample) of C logits at a time, blocked and threaded
 like the BCE loops (Notes B and C of _kernels_impl.pxi), facade in cbce/_multiclass.py.
 
@@ -21,8 +20,8 @@ I. One row. With m = max x_c, e_c = exp(x_c - m), target weights a_c = cw_c*t_c 
    -a*S'/S keeps its digits, as BCE's -sigma(-x) does (W/S - a would round to 0).
    Three sweeps over the row, all in L1: max; exp (stored, one exp per element) and the
    summands; gradient. Memory sees one read of the logits and one write of the gradient.
-J. Sums in a fixed order. The element loops are C with `#pragma omp simd` (src/cbce_softmax.h,
-   as src/cbce_loops.h); none reduces in floating point, which would reorder the sum (and GCC
+J. Sums in a fixed order. The element loops are C with `#pragma omp simd` (src/loops/softmax.h,
+   as src/loops/); none reduces in floating point, which would reorder the sum (and GCC
    vectorizes none without -fassociative-math): the exp sweep writes its summands to tiles and
    pairwise_sum adds them (8 running sums). The max is exact in any order.
 K. Blocks of samples: SB = clamp(65536 // C, 16, 2048) samples, fixed by C alone, so the reduced
@@ -38,37 +37,8 @@ M. Few classes (C <= CE_SMALL_C): a row of 10 is too short for vector loops (190
 L. Non-finite logits: -inf (a masked class) gives e = 0 and, with a zero target, no loss term
    (a = 0 contributes 0, not 0*inf); a row with +inf or NaN gives NaN (m - m is added to S').
 """
-from libc.stdint cimport int64_t
-
-cdef extern from "cbce_softmax.h" nogil:
-    # The element loops of Notes I and M (src/cbce_softmax.h: C, for `#pragma omp simd`).
-    double cbce_sm_row_max(Py_ssize_t n, const double* X)
-    long long cbce_sm_row_exp(Py_ssize_t n, const double* X, double m, double* E, double* Et)
-    void cbce_sm_row_targets(Py_ssize_t n, const double* X, const double* Y, const double* cw,
-                             double m, double keep, double add, double* A, double* L)
-    void cbce_sm_row_smooth(Py_ssize_t n, const double* X, const double* cw, double m,
-                            double add, double* L)
-    void cbce_sm_row_grad(Py_ssize_t n, const double* X, const double* E, const double* A,
-                          const double* cw, int64_t t, double keep, double add, double m,
-                          double W, double Sp, double gs, double* G)
-    double cbce_sm_log1p_pos(double s)
-    void cbce_sm_cols_max(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
-                          double* M)
-    void cbce_sm_cols_exp(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
-                          const double* M, double* ET, double* SP, double* TI)
-    void cbce_sm_cols_targets(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
-                              const double* M, const double* cw, double keep, double add,
-                              double* AT, double* WW, double* LT)
-    void cbce_sm_cols_smooth(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
-                             const double* M, const double* cw, double add, double* LT)
-    void cbce_sm_cols_loss(Py_ssize_t nr, const double* M, const double* WW, const double* LT,
-                           const double* KP, double scale, double* SP, double* TI, double* SW,
-                           double* buf)
-    void cbce_sm_cols_grad(Py_ssize_t C, Py_ssize_t R, Py_ssize_t nr, const double* XT,
-                           const double* M, const double* AT, const int64_t* T,
-                           const double* cw, double keep, double add, const double* WW,
-                           const double* SP, const double* TI, const double* SW,
-                           const double* KP, double* ET)
+# The element loops of Notes I and M run through the loop table in use (LOOPS, Note E of
+# _kernels_impl.pxi; src/loops/softmax.h).
 
 cdef enum:
     CE_SB_ELEMENTS = 65536     # Note K: samples per block = clamp(this // C, 16, 2048)
@@ -123,26 +93,26 @@ cdef double ce_row(const CEJob* j, const double* X, const double* Y, int64_t tgt
     cdef double* L = ws + 3 * C         # a_c*(m - x_c)
     cdef const double* cw = j.cw
     cdef double keep = j.keep, add = j.add
-    cdef double m = cbce_sm_row_max(C, X)
-    cdef long long ties = cbce_sm_row_exp(C, X, m, E, Et)
+    cdef double m = LOOPS.sm_row_max(C, X)
+    cdef long long ties = LOOPS.sm_row_exp(C, X, m, E, Et)
     cdef double W, lt, at
     cdef double Sp = pairwise_sum(Et, C) + <double>(ties - 1) + (m - m)   # NaN for m = +inf
-    cdef double logS = cbce_sm_log1p_pos(Sp)
+    cdef double logS = LOOPS.sm_log1p_pos(Sp)
     if j.indices:
         at = cw[tgt] * keep             # the target's own weight (a_t - cw_t*add)
         W = at + add * j.cwsum
         lt = 0.0 if at == 0.0 else at * (m - X[tgt])
         if add != 0.0:
-            cbce_sm_row_smooth(C, X, cw, m, add, L)
+            LOOPS.sm_row_smooth(C, X, cw, m, add, L)
             lt = lt + pairwise_sum(L, C)
         if G != NULL:
-            cbce_sm_row_grad(C, X, E, NULL, cw, tgt, keep, add, m, W, Sp, gs, G)
+            LOOPS.sm_row_grad(C, X, E, NULL, cw, tgt, keep, add, m, W, Sp, gs, G)
     else:
-        cbce_sm_row_targets(C, X, Y, cw, m, keep, add, A, L)
+        LOOPS.sm_row_targets(C, X, Y, cw, m, keep, add, A, L)
         W = pairwise_sum(A, C)
         lt = pairwise_sum(L, C)
         if G != NULL:
-            cbce_sm_row_grad(C, X, E, A, cw, 0, keep, add, m, W, Sp, gs, G)
+            LOOPS.sm_row_grad(C, X, E, A, cw, 0, keep, add, m, W, Sp, gs, G)
     return W * logS + lt
 
 
@@ -302,8 +272,8 @@ cdef int ce_block_small(const CEJob* j, Py_ssize_t b, void* workspace,
                 col = 0
                 r += 1
 
-        cbce_sm_cols_max(C, R, nr, XT, M)
-        cbce_sm_cols_exp(C, R, nr, XT, M, ET, SP, TI)
+        LOOPS.sm_cols_max(C, R, nr, XT, M)
+        LOOPS.sm_cols_exp(C, R, nr, XT, M, ET, SP, TI)
         if j.indices:
             for i in range(nr):
                 tg = T[i]
@@ -311,12 +281,12 @@ cdef int ce_block_small(const CEJob* j, Py_ssize_t b, void* workspace,
                 WW[i] = at + add * cwsum
                 LT[i] = 0.0 if at == 0.0 else at * (M[i] - XT[tg * R + i])
             if add != 0.0:
-                cbce_sm_cols_smooth(C, R, nr, XT, M, cw, add, LT)
+                LOOPS.sm_cols_smooth(C, R, nr, XT, M, cw, add, LT)
         else:
-            cbce_sm_cols_targets(C, R, nr, XT, M, cw, keep, add, AT, WW, LT)
-        cbce_sm_cols_loss(nr, M, WW, LT, KP, scale, SP, TI, SW, buf + (i0 - start))
+            LOOPS.sm_cols_targets(C, R, nr, XT, M, cw, keep, add, AT, WW, LT)
+        LOOPS.sm_cols_loss(nr, M, WW, LT, KP, scale, SP, TI, SW, buf + (i0 - start))
         if want_grad:
-            cbce_sm_cols_grad(C, R, nr, XT, M, NULL if j.indices else AT, T, cw, keep, add,
+            LOOPS.sm_cols_grad(C, R, nr, XT, M, NULL if j.indices else AT, T, cw, keep, add,
                               WW, SP, TI, SW, KP, ET)
             for i in range(nr):                    # store (transposed back)
                 gp = <floating*>(j.grad_out + rs * j.gs0 + cs * j.gs1)

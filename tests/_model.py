@@ -1,14 +1,14 @@
-"""A slow, plain-Python model of cbce's documented semantics (README "Semantics" and "Errors"), for
-the property-based tests (issue #6, item 1).
+"""A slow, plain-Python model of cbce's documented semantics (docs/semantics.md), for
+the property-based tests (docs/design.md, "Reliability").
 
 One element at a time, in mpmath at 30 digits from the float values cbce receives (inputs rounded
-to the compute dtype first), with the README's rules written out literally: conversions, checks
+to the compute dtype first), with the documented rules written out literally: conversions, checks
 in the facade's order, label smoothing, the PyTorch clamp and floor, the 0·inf = 0 rule for a zero
 coefficient (Note B of cbce/_elementwise.pxd), the reductions. `expect()` returns either the
 exception a call must raise or the exact values with the tolerance each may differ by.
 
 Tolerances (per element, in units of the float64 epsilon 2^-52 unless said):
-  logits:        loss 5 |l| (README: 4 ulp; + the sample-weight product), grad and hess 6 times
+  logits:        loss 5 |l| (docs: 4 ulp; + the sample-weight product), grad and hess 6 times
                  the size of the gradient's terms (4 ulp + the weight-times-scale products);
   probabilities: loss 6 |l|, grad 8 times the size of its terms (x·(1-x) is rounded too);
   label smoothing rounds y·(1-ls) + ls/2: + 2·|∂l/∂y|;
@@ -17,7 +17,7 @@ Tolerances (per element, in units of the float64 epsilon 2^-52 unless said):
   float32 outputs: + half a float32 ulp, and the float32 subnormal spacing; float32 inputs
                  (computed in float arithmetic) take float32's epsilon and spacing, except
                  the hessian and the gradient of probabilities (double arithmetic);
-  reductions:    sum within 1e-14 Σ|l| (README) + the elements' tolerances; mean, weighted_mean
+  reductions:    sum within 1e-14 Σ|l| (docs) + the elements' tolerances; mean, weighted_mean
                  divide once more.
 """
 import math
@@ -230,7 +230,7 @@ def _values(fields, w, n, ls, reduction, dtype, from_logits, weighted):
               "weighted_mean": _div(1.0, wsum)}[reduction]
     loss = fields["loss"]
     # float32 inputs are computed in float arithmetic, except the hessian and the gradient of
-    # probabilities (README, dtypes): those losses take float32's epsilon and subnormal spacing
+    # probabilities (docs/semantics.md, dtypes): those losses take float32's epsilon and subnormal spacing
     # (reduced losses too), and their labels are smoothed in float32.
     f32_loss = dtype == np.float32
     f32_math = from_logits and dtype == np.float32

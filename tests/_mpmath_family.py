@@ -1,5 +1,6 @@
-"""Exact models of the loss family (issue 9) with mpmath at 50 digits: focal BCE and softmax
-cross-entropy. Run `python tests/_mpmath_family.py` to print the tables (rounded to float64).
+"""Exact models of the loss family (docs/focal-multiclass.md) with mpmath at 50 digits: focal BCE
+and softmax cross-entropy. Run `python tests/_mpmath_family.py` to print the tables (rounded to
+float64).
 
 The models use the textbook formulas, not cbce's log-space algebra, so that a test comparing the
 two checks the algebra too:

@@ -5,7 +5,7 @@ test_extreme_values.py computes it at test time from the same functions (≈0.1 
 and this script cannot drift apart.
 
 Per element (reduction "none", w = 1), with y after label smoothing, pw = pos_weight:
-  logits (issue #2):  l = (1-y)·softplus(x) + pw·y·softplus(-x)
+  logits:             l = (1-y)·softplus(x) + pw·y·softplus(-x)
                       g = (1-y)·σ(x) - pw·y·σ(-x)         grad_scale = (1-y)·σ(x) + pw·y·σ(-x)
                       h = (pw·y + 1 - y)·σ(x)·σ(-x)
   probabilities:      l = -[pw·y·max(log x, -100) + (1-y)·max(log1p(-x), -100)]

@@ -1,4 +1,4 @@
-"""Slow, plain NumPy float64 reference for cbce (issue #2, "Semantics").
+"""Slow, plain NumPy float64 reference for cbce (docs/semantics.md).
 
 Straightforward stable formulas (np.logaddexp, a sign-split sigmoid, log1p), no speed tricks. Every
 quantity is computed per element in float64 and reduced with math.fsum. Inputs are first rounded to
@@ -92,7 +92,7 @@ def scale_factor(reduction, weight):
 
 
 def reduce_loss(per_element, reduction, weight):
-    """Reduce per-element losses exactly as issue #2 defines it (fsum, then ÷N or ÷Σw)."""
+    """Reduce per-element losses exactly as docs/semantics.md defines it (fsum, then ÷N or ÷Σw)."""
     if reduction == "none":
         return per_element
     total = math.fsum(per_element.ravel())

@@ -1,4 +1,4 @@
-"""Figures the reliability tests report to tools/reliability.py (issue #6).
+"""Figures the reliability tests report to tools/reliability.py (docs/design.md, "Reliability").
 
 When CBCE_RELIABILITY_STATS names a file, record() appends one JSON line to it; otherwise it
 does nothing, so the tests behave the same under plain pytest.

@@ -1,4 +1,4 @@
-"""Shared fixtures; and a guard that the suite runs against the INSTALLED cbce (issue #2, "Layout").
+"""Shared fixtures; and a guard that the suite runs against the INSTALLED cbce (docs/design.md, "Layout").
 
 Run the suite with plain `pytest` from the repo root, never `python -m pytest`: the latter puts the
 repo root on sys.path, and `import cbce` would then find the un-built `cbce/` source folder.

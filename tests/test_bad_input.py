@@ -1,4 +1,4 @@
-"""Bad input: a clear error naming the argument, and nothing lost (issue #2, "Bad input").
+"""Bad input: a clear error naming the argument, and nothing lost (docs/semantics.md, "Errors").
 
 Messages are matched on the argument's name (and, for range errors, the value and index), not on
 exact wording.

@@ -1,5 +1,5 @@
 """Concurrency: many Python threads at once, the GIL released in the kernels, threadpoolctl's
-limits honoured (issue #6, item 4).
+limits honoured (docs/design.md, "Reliability").
 
 CBCE_CONCURRENCY_ITERATIONS sets the iterations per thread (default 100; tools/reliability.py
 runs 1000). Wall-clock speed-ups are measured and reported by tools/reliability.py, never

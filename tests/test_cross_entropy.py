@@ -1,4 +1,4 @@
-"""Multi-class softmax cross-entropy (issue 9): accuracy against mpmath, the two-class relation
+"""Multi-class softmax cross-entropy (docs/focal-multiclass.md): accuracy against mpmath, the two-class relation
 with BCE, parity with PyTorch and scikit-learn, derivatives, determinism, layouts and bad input.
 
 Accuracy contract (few classes, the mpmath table): loss within 4 ulp of the exact value, gradient

@@ -1,6 +1,6 @@
 """cbce.dask against the NumPy path: exact reductions for any chunking, global gradient scaling,
 weights as NumPy or dask arrays, one pass per chunk, the threaded scheduler and a real
-dask.distributed cluster of 2 worker processes (issue #8, part 1)."""
+dask.distributed cluster of 2 worker processes (docs/guide/dask.md)."""
 import math
 import os
 import subprocess
@@ -337,7 +337,7 @@ def _worker_facts():
 
 def test_distributed_cluster_with_two_worker_processes_matches_numpy_path():
     """On a dask.distributed LocalCluster of 2 worker processes: loss and gradient (weighted_mean,
-    dask weights) equal the NumPy path; workers run with OMP_NUM_THREADS=1 (README, "Dask")."""
+    dask weights) equal the NumPy path; workers run with OMP_NUM_THREADS=1 (docs/guide/dask.md)."""
     distributed = pytest.importorskip("distributed", reason="distributed is not installed "
                                       "(pip install distributed)")
     y, x = _data(12, True)

@@ -1,4 +1,4 @@
-"""Gradient and hessian against central finite differences of the returned loss (issue #2, "Tests").
+"""Gradient and hessian against central finite differences of the returned loss.
 
 Central difference with step h_i = 1e-6·max(1, |x_i|) (float64, ordinary values):
     D_i = [F(x + h e_i) - F(x - h e_i)] / (2h)

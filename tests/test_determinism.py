@@ -1,4 +1,4 @@
-"""Bitwise-reproducible reductions across thread counts and memory layouts (issue #2, "Semantics").
+"""Bitwise-reproducible reductions across thread counts and memory layouts (docs/semantics.md, "determinism").
 
 Reduced losses are summed in fixed-size blocks combined in a fixed order, so they must not depend on
 n_threads nor on whether x is a strided view or its contiguous copy. Sizes are large enough

@@ -1,4 +1,4 @@
-"""Every public function has a numpydoc docstring whose examples run (issue #7, item 6).
+"""Every public function has a numpydoc docstring whose examples run.
 
 The examples are run here as doctests, on the installed package, with no extra pytest option;
 the table below must list every public name (a completeness check, as scipy.special's).
@@ -28,7 +28,8 @@ PUBLIC = {
     "cbce.metrics.log_loss": cbce.metrics.log_loss,
 }
 TORCH_PUBLIC = ["binary_cross_entropy_with_logits", "binary_cross_entropy",
-                "BCEWithLogitsLoss", "BCELoss"]
+                "BCEWithLogitsLoss", "BCELoss", "cross_entropy", "CrossEntropyLoss",
+                "sigmoid_focal_loss"]
 if HAS_TORCH:
     import cbce.torch
 

@@ -1,4 +1,4 @@
-"""The facade's fast path (`_kernels.fast`, issue #3 target 5) against its general path.
+"""The facade's fast path (`_kernels.fast`, the common call checked in C) against its general path.
 
 The common call (plain ndarrays of the compute dtype, no weights, plain option types, caller
 outputs that are an input exactly or apart from every operand) is checked in C and runs the C

@@ -1,4 +1,4 @@
-"""Focal BCE, gamma and alpha on every bce function (issue 9).
+"""Focal BCE, gamma and alpha on every bce function (docs/focal-multiclass.md).
 
 Accuracy contract: loss, grad and hess within (4 + gamma) ulp of the size of their terms (exact
 values and yardsticks from tests/_mpmath_family.py). q^gamma is exp(gamma*log q), and log q's

@@ -1,5 +1,5 @@
 """Fork safety: children forked after the parent used its OpenMP pool call cbce without hanging
-(issue #6, item 5).
+(docs/design.md, "Reliability").
 
 GNU libgomp's thread pool does not survive fork(): a parallel region in the child would wait
 forever for workers that do not exist. cbce/_dispatch.py registers an os.register_at_fork hook

@@ -1,5 +1,5 @@
 """The gradient-boosting objectives and metrics without the libraries: one cbce pass, the hessian
-floor, the call signatures, options (issue #8, part 2). Training parity: test_xgboost.py,
+floor, the call signatures, options (docs/guide/gbdt.md). Training parity: test_xgboost.py,
 test_lightgbm.py."""
 import pickle
 

@@ -1,5 +1,5 @@
 """Hostile inputs: each works (bitwise like a plain array) or fails with a clear error, never a
-crash or a wrong answer (issue #6, item 6).
+crash or a wrong answer (docs/design.md, "Reliability").
 
 Huge element counts use zero-stride broadcast views, huge byte offsets a lazily allocated
 (untouched, so never resident) 4 GiB buffer; the 2^31-element pass takes ~10-40 s and runs only

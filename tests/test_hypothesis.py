@@ -1,4 +1,4 @@
-"""Property-based tests against a slow model of the documented semantics (issue #6, item 1).
+"""Property-based tests against a slow model of the documented semantics (docs/semantics.md).
 
 Inputs are drawn with `hypothesis.extra.numpy`: random shapes (0-d and empty included), dtypes
 (float16/32/64 in both byte orders, ints, bools), memory layouts (negative and non-unit steps,

@@ -1,4 +1,4 @@
-"""Arrays from elsewhere in the core API, without copies (issue #7, item 3).
+"""Arrays from elsewhere in the core API, without copies (docs/semantics.md, "copies").
 
 Objects with ``__dlpack__`` (PyTorch, JAX CPU arrays), ``__array__`` (pandas Series) or the
 buffer protocol (memoryview, array.array) give the results of the equivalent ndarray. "No copy"

@@ -1,5 +1,5 @@
 """Leaks: repeated calls of every entry point, error paths included, hold no memory
-(issue #6, item 3).
+(docs/design.md, "Reliability").
 
 Three measures after a warm-up: Python allocations (tracemalloc), the C heap in use (glibc's
 mallinfo2: the kernels' malloc'd block partials, flags and per-thread tiles live there) and the

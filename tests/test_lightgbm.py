@@ -1,4 +1,4 @@
-"""cbce.lightgbm trains real LightGBM models like the built-in "binary" objective (issue #8, part 2).
+"""cbce.lightgbm trains real LightGBM models like the built-in "binary" objective (docs/guide/gbdt.md).
 
 load_breast_cancer ships inside scikit-learn (no download). LightGBM computes its binary
 gradients in double and stores them as float32, as it stores a custom objective's, so the models

@@ -1,4 +1,4 @@
-"""`python -m cbce`: the main job (issue #2, "Main job and README"). Run outside the repo root so the
+"""`python -m cbce`: the main job (docs/getting-started.md). Run outside the repo root so the
 installed package is the one imported."""
 import re
 import subprocess

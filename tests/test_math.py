@@ -1,8 +1,8 @@
-"""The vectorizable math helpers of cbce/include/cbce_math.h against mpmath, on dense grids (issue #3).
+"""The vectorizable math helpers of cbce/include/cbce_math.h against mpmath, on dense grids.
 
-Each built kernel variant is imported directly (cbce._kernels: baseline, libm here;
-cbce._kernels_avx2 and cbce._kernels_avx512 where the CPU runs them: cbce_math.h's own
-polynomials) and evaluates the helper through `math_eval`, a loop compiled like the kernels'.
+Every CPU target built that this CPU runs (baseline, sse42, avx2, avx512: src/loops/table.h)
+evaluates the helper through its own loop table's `math_eval`, a loop compiled in the same
+translation unit and with the same flags as that target's element loops.
 The error of y against the exact value v is |y - v| / ulp(v), with ulp(v) = 2^(e-53) for
 2^(e-1) <= |v| < 2^e, and never below the subnormal spacing 2^-1074 (subnormal results are
 compared in absolute terms). Bounds claimed in the header: exp_nonpos <= 1, log <= 1,
@@ -12,7 +12,6 @@ rounded to float32.
 
 `python tests/test_math.py` prints the measured maxima per helper and variant.
 """
-import importlib
 import math
 import os
 
@@ -21,6 +20,7 @@ import numpy as np
 import pytest
 
 from cbce import _dispatch
+from cbce._dispatch import kernels
 from _stats import record
 
 DPS = 40                      # 133 bits: the reference's own error is far below 2^-53 relative
@@ -32,7 +32,6 @@ BOUNDS = {"exp_nonpos": 1.0, "log": 1.0, "log1p": 1.5, "log1p_01": 1.5, "recip12
 FLOAT32 = {"exp_nonpos_f", "log1p_01_f", "recip12_f", "log_f", "log1p_f"}
 SQRT2 = math.sqrt(2.0)
 LN2 = math.log(2.0)
-MODULES = {"baseline": "cbce._kernels", "avx2": "cbce._kernels_avx2", "avx512": "cbce._kernels_avx512"}
 
 
 def _around(points, k=4):
@@ -151,11 +150,11 @@ def _reference(name):
     return _cache[name]
 
 
-def ulp_errors(module, name):
-    """(grid, errors in ulps of the exact value) of helper `name` in kernel `module`."""
+def ulp_errors(variant, name):
+    """(grid, errors in ulps of the exact value) of helper `name` on target `variant`."""
     x, hi, lo, ulp_exp = _reference(name)
     y = np.empty_like(x)
-    module.math_eval(name, np.ascontiguousarray(x), y)
+    kernels.math_eval(name, np.ascontiguousarray(x), y, variant)
     inf = np.isinf(hi)
     with np.errstate(invalid="ignore"):
         # y in ulp units is exact (a power-of-two scaling), and so is its difference from hi
@@ -167,14 +166,14 @@ def ulp_errors(module, name):
 
 
 def _variants():
-    """Every variant; only the forced one under CBCE_KERNEL (the default run covers the rest)."""
+    """Every target; only the forced one under CBCE_KERNEL (the default run covers the rest)."""
     usable = _dispatch.available()
     forced = os.environ.get("CBCE_KERNEL", "").strip().lower()
     params = []
-    for v in MODULES:
+    for v in usable:
         marks = ()
         if not usable[v]:
-            marks = pytest.mark.skip(reason=f"{v} kernels not built or not runnable on this CPU")
+            marks = pytest.mark.skip(reason=f"{v} loops not built or not runnable on this CPU")
         elif forced and v != forced:
             marks = pytest.mark.skip(reason=f"CBCE_KERNEL={forced}: {v} is tested by the default run")
         params.append(pytest.param(v, id=v, marks=marks))
@@ -185,8 +184,7 @@ def _variants():
 @pytest.mark.parametrize("variant", _variants())
 def test_helper_within_claimed_ulps(variant, name):
     """Every grid point (edges included) of the helper is within the header's claimed bound."""
-    module = importlib.import_module(MODULES[variant])
-    x, err = ulp_errors(module, name)
+    x, err = ulp_errors(variant, name)
     worst = int(np.argmax(err))
     record("math", variant=variant, helper=name, max_ulp=float(err[worst]), at=float(x[worst]),
            points=int(x.size), bound=BOUNDS[name])
@@ -197,12 +195,10 @@ def test_helper_within_claimed_ulps(variant, name):
 @pytest.mark.parametrize("variant", _variants())
 def test_helper_special_values(variant):
     """NaN propagates through every helper; log(0) = log1p(-1) = -inf; exp below -746 is 0."""
-    m = importlib.import_module(MODULES[variant])
-
     def ev(name, values):
         x = np.array(values, dtype=np.float64)
         out = np.empty_like(x)
-        m.math_eval(name, x, out)
+        kernels.math_eval(name, x, out, variant)
         return out
 
     for name in BOUNDS:
@@ -229,10 +225,9 @@ def max_ulp_table():
     for variant, usable in _dispatch.available().items():
         if not usable:
             continue
-        module = importlib.import_module(MODULES[variant])
         row = {}
         for name in BOUNDS:
-            x, err = ulp_errors(module, name)
+            x, err = ulp_errors(variant, name)
             i = int(np.argmax(err))
             row[name] = (float(err[i]), float(x[i]), int(x.size))
         table[variant] = row

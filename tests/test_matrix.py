@@ -1,4 +1,4 @@
-"""dtype × layout × out × weights matrix against the NumPy reference (issue #2, "Semantics" and "Tests").
+"""dtype × layout × out × weights matrix against the NumPy reference (docs/semantics.md).
 
 float32 and float64 results are compared with tests/_reference.py (float64, inputs rounded to the
 compute dtype). The converted dtypes are compared with cbce itself on the converted array: float16

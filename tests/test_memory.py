@@ -1,6 +1,6 @@
-"""No N-sized temporaries (issue #2: "compute loss and gradient in ONE pass over the data (no N-sized
-temporaries besides the outputs the user asked for)"; "No copy of an input that already has the
-compute dtype").
+"""No N-sized temporaries (docs/semantics.md, "copies"): loss and gradient in one pass over the
+data, with no N-sized temporaries besides the outputs the caller asked for, and no copy of an
+input that already has the compute dtype.
 
 tracemalloc sees NumPy's array allocations (and PyMem's); the inputs here are contiguous and already
 of the compute dtype, so the only allowed N-sized allocations are the returned arrays.

@@ -1,4 +1,4 @@
-"""out= arguments and the in-place gradient, out=y_pred (issue #2, "Semantics")."""
+"""out= arguments and the in-place gradient, out=y_pred (docs/semantics.md, "out")."""
 import numpy as np
 import pytest
 

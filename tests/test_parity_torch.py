@@ -1,4 +1,5 @@
-"""Parity with PyTorch's binary_cross_entropy(_with_logits), loss and autograd gradient (issue #2)."""
+"""Parity with PyTorch's binary_cross_entropy(_with_logits), loss and autograd gradient
+(README, "Semantics")."""
 import numpy as np
 import pytest
 

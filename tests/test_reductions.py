@@ -1,4 +1,4 @@
-"""Reductions, weights, pos_weight, label smoothing, eps and empty input (issue #2, "Semantics")."""
+"""Reductions, weights, pos_weight, label smoothing, eps and empty input (docs/semantics.md)."""
 import math
 
 import numpy as np

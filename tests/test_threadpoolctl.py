@@ -1,4 +1,4 @@
-"""threadpoolctl sees and governs cbce's OpenMP runtime (issue #7, item 4).
+"""threadpoolctl sees and governs cbce's OpenMP runtime.
 
 Each check runs in a fresh interpreter: the test process has OpenMP loaded already (cbce, and
 maybe torch), and an OpenMP thread team, once started, stays for the process's life.

@@ -1,4 +1,4 @@
-"""cbce.torch: PyTorch's BCE losses on cbce's fused kernel (issue #7, item 2).
+"""cbce.torch: PyTorch's BCE losses on cbce's fused kernel (docs/guide/pytorch.md).
 
 Values and gradients equal PyTorch's own modules; skipped where torch is not installed.
 """
@@ -176,18 +176,19 @@ def test_grad_on_other_arguments_is_refused(name):
         ct.binary_cross_entropy_with_logits(x, **args)
 
 
-def test_create_graph_is_refused():
-    """backward with create_graph=True (second derivatives) raises instead of dropping them."""
+def test_third_derivative_is_refused():
+    """A derivative of the hessian (third order) raises instead of treating it as constant."""
     x, y, _ = _inputs(torch.float64, True)
     x.requires_grad_(True)
-    with pytest.raises(RuntimeError, match="differentiable once"):
-        torch.autograd.grad(ct.binary_cross_entropy_with_logits(x, y), x, create_graph=True)
+    (g,) = torch.autograd.grad(ct.binary_cross_entropy_with_logits(x, y), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="third derivative"):
+        torch.autograd.grad(h.sum(), x)
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.int64, torch.bool],
-                         ids=str)
+@pytest.mark.parametrize("dtype", [torch.int64, torch.bool, torch.complex64], ids=str)
 def test_unsupported_input_dtype_raises_type_error(dtype):
-    """Input dtypes other than float32/float64: a TypeError naming the dtype."""
+    """Input dtypes other than float16/bfloat16/float32/float64: a TypeError naming the dtype."""
     x = torch.zeros(4, dtype=dtype)
     with pytest.raises(TypeError, match=str(dtype)):
         ct.binary_cross_entropy_with_logits(x, torch.zeros(4))

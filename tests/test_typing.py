@@ -1,4 +1,4 @@
-"""Typing: the stubs match the runtime, and a typed user passes mypy --strict (issue #7, item 5).
+"""Typing: the stubs match the runtime, and a typed user passes mypy --strict.
 
 mypy runs in a subprocess from outside the repository, so that it reads the INSTALLED cbce
 (py.typed, __init__.pyi), not the source folder. Settings: tests/typing/mypy.ini.

@@ -1,4 +1,4 @@
-"""cbce.xgboost trains real XGBoost models like the built-in binary:logistic (issue #8, part 2).
+"""cbce.xgboost trains real XGBoost models like the built-in binary:logistic (docs/guide/gbdt.md).
 
 load_breast_cancer ships inside scikit-learn (no download). XGBoost computes its built-in
 gradients in float32 and cbce in float64 rounded once, so trees agree and predicted

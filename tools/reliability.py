@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""cbce's reliability checks in one command, ending with a summary table (issue #6).
+"""cbce's reliability checks in one command, ending with a summary table (docs/design.md, "Reliability").
 
     python tools/reliability.py              # everything: ~20-30 min on 2 cores
     python tools/reliability.py --quick      # the fast parts, as CI runs them: ~2-3 min
@@ -13,7 +13,7 @@ Run it from the repository with the interpreter that has cbce installed with its
               examples run per property (item 1), 16 threads x N iterations (4), fork (5), hostile
               inputs (6, the 2^31-element pass only in the full run), calls per leak case with
               tracemalloc / C heap / RSS growth (3), max ulp error of each cbce_math.h helper per
-              kernel variant (issue 3)
+              kernel variant
   gil         two threads on large arrays against one (wall time; reported, not asserted)
   sanitizers  a copy of the tree built with -fsanitize=address,undefined (every CPU variant),
               the whole suite under it per variant (LD_PRELOAD of libasan, halt_on_error=1)   [full]

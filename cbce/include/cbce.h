@@ -26,7 +26,7 @@
  * is checked before the first write). Outputs must not partly overlap an input.
  *
  * Threads: n_threads <= 0 uses OpenMP's default (OMP_NUM_THREADS, threadpoolctl); inputs below
- * 32768 elements run on the calling thread. Called from inside the caller's own OpenMP parallel
+ * 16384 elements run on the calling thread. Called from inside the caller's own OpenMP parallel
  * region, the kernel's team is nested and, with OpenMP's default max-active-levels of 1, runs
  * on the calling thread alone. Results (the reduced loss included) do not depend on n_threads.
  *

@@ -2,7 +2,7 @@
  *
  * Why: libm's exp and log1p are scalar calls (12.5 ns per element for log1p(exp(-|x|)) here),
  * and keep every loop that uses them ~10x under the memory roofline. These functions are written
- * so that GCC vectorizes the loops that inline them (the AVX2 and AVX-512 builds of the kernels):
+ * so that GCC vectorizes the loops that inline them on every target (below):
  * straight-line arithmetic, integer operations on the IEEE-754 bits, tails handled by selects, no
  * calls, no table lookups (a gather kept GCC from vectorizing some loops, and cost 2 ns per
  * element where this polynomial costs under 1). No -ffast-math is needed or wanted: NaN
@@ -16,9 +16,26 @@
  * 5.98 -> 5.33. (A divide-only loop is slower than a Newton-only one, 0.68 against 0.24 ns, which
  * is what an earlier version measured and why it iterated.) Divides are also correctly rounded.
  *
- * Where no AVX2 is available (the portable baseline build, other architectures) the loops do not
- * vectorize anyway, and CBCE_USE_LIBM selects libm's exp / log / log1p and a divide instead:
- * faster there, and as accurate.
+ * Every target uses these functions; no element loop calls libm. What holds per target (GCC 12;
+ * tools/check_aarch64.sh checks aarch64, benchmarks/element_loops.sh measures x86):
+ *   x86-64 baseline (SSE2, no FMA): every loop vectorized, 2 doubles or 4 floats per vector.
+ *     SSE2 has no 64-bit integer compare and no int64 <-> double conversion; nothing here needs
+ *     them (the shifter below converts, masks come from FP compares), and the loops keep their
+ *     range flag in the lanes' width (src/loops/loop_common.h).
+ *   x86-64-v2 (SSE4.2), AVX2 (x86-64-v3, FMA), AVX-512 (x86-64-v4, FMA): every loop vectorized.
+ *   Measured against libm (benchmarks/element_loops.sh, AMD EPYC Zen 3, 2026-12-02, ns per
+ *   element, libm -> own): baseline fused logits float64 20.3 -> 17.2, float32 17.1 -> 5.8;
+ *   sse42 float64 17.2 -> 15.4, float32 17.1 -> 4.7 (its float64 loops 10-30% faster than the
+ *   baseline's). Slower than with libm: on the baseline the probability loss float64
+ *   16.2 -> 20.1 (two logs, 2 lanes, no FMA, against glibc's scalar log and log1p) and its
+ *   gradient 1.16 -> 1.51 (no math: the vector form of the loop); softmax's per-sample
+ *   log1p(S') 6.8 -> 13.5 on the baseline, 6.2 -> 11.4 on sse42 (both branches computed).
+ *   aarch64 armv8-a (Advanced SIMD, FMA): every loop vectorized, no calls.
+ * The bounds below hold with and without FMA: tests/test_math.py checks them on each x86 target
+ * the CPU runs (the baseline has no FMA; AVX2 contracts multiply-adds), tools/check_aarch64.sh
+ * the loops built on them on aarch64. Two targets may differ in the last bits of a result where
+ * one contracts a multiply-add that the other rounds twice; without FMA (-ffp-contract=off
+ * -DCBCE_FMA=0) aarch64 reproduces the x86-64 baseline bit for bit (check_aarch64.sh).
  *
  * Accuracy (checked against mpmath over dense grids in tests/test_math.py):
  *   cbce_exp_nonpos  <= 1 ulp on [-746, 0], subnormal results included
@@ -27,7 +44,7 @@
  *   cbce_recip12     <= 0.5 ulp on [1, 2] (a divide)
  *
  * Methods and constants
- *  exp: k = round(x/ln2) by the 1.5*2^52 shifter (AVX2 has no 64-bit float<->int conversion),
+ *  exp: k = round(x/ln2) by the 1.5*2^52 shifter (SSE2 and AVX2 have no int64<->double conversion),
  *    Cody-Waite r = x - k*ln2 with fdlibm's ln2_hi (32 significant bits: k*ln2_hi is exact for
  *    |k| < 2^21) and ln2_lo, |r| <= ln2/2; e^r by a minimax polynomial of degree 11 (error
  *    3.2e-18; Taylor needs degree 13); 2^k applied as 2^(k+60) (normal, exact product) times
@@ -54,9 +71,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#if !defined(CBCE_USE_LIBM) && !defined(__AVX2__)
-#define CBCE_USE_LIBM 1
-#endif
 
 /* Every helper must inline into the element loops, or the loops stay scalar (GCC 13 left a
    fused loop un-inlined and 10x slower than GCC 12 did): force it. */
@@ -66,6 +80,17 @@
 #define CBCE_INLINE __forceinline
 #else
 #define CBCE_INLINE inline
+#endif
+
+/* Whether multiply-adds are fused (x86 AVX2 and up, aarch64): two helpers pick their formula by
+   it. -DCBCE_FMA=0 builds the unfused formulas anywhere: tools/check_aarch64.sh does, with
+   -ffp-contract=off, to compare aarch64 with the x86-64 baseline bit for bit. */
+#ifndef CBCE_FMA
+#if defined(__FMA__) || defined(FP_FAST_FMA) || defined(__ARM_FEATURE_FMA)
+#define CBCE_FMA 1
+#else
+#define CBCE_FMA 0
+#endif
 #endif
 
 static CBCE_INLINE uint64_t cbce_asuint(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
@@ -80,16 +105,14 @@ static CBCE_INLINE double cbce_recip12(double u) { return 1.0 / u; }
 /* e^x for x <= 0 (callers pass -|x|); NaN in, NaN out. */
 static CBCE_INLINE double cbce_exp_nonpos(double x)
 {
-#ifdef CBCE_USE_LIBM
-    return exp(x);
-#else
     const double shift = 0x1.8p52;
     const double log2e = 0x1.71547652b82fep0;
     x = x < -746.0 ? -746.0 : x;                 /* below: the result rounds to 0; NaN stays */
     double kd = x * log2e + shift;               /* k = round(x/ln2) in the low bits */
     uint64_t kbits = cbce_asuint(kd);
     kd -= shift;
-    double r = (x - kd * cbce_ln2_hi) - kd * cbce_ln2_lo;
+    double rh = x - kd * cbce_ln2_hi, rl = kd * cbce_ln2_lo;      /* rh exact */
+    double r = rh - rl;
     /* e^r: minimax polynomial of degree 11 on [-ln2/2, ln2/2] (mpmath.chebyfit, 40 digits;
        |error| < 3.2e-18, 0.03 ulp). The Taylor polynomial needs degree 13 for the same. */
     /* Evaluated as 1 + r*(1 + r*(c2 + r*q(r))), q = c3 + ... + c11 r^8 in two Horner chains in
@@ -107,18 +130,25 @@ static CBCE_INLINE double cbce_exp_nonpos(double x)
     qo = qo * r2 + 0x1.555555554f0bap-5;
     double p = qo * r + qe;
     p = p * r + 0x1.0000000000011p-1;
+#if CBCE_FMA
     p = p * r + 1.0;
     p = p * r + 1.0;
+#else
+    /* Without FMA the last two steps round four times near the result (1.21 ulp measured):
+       1 + (rh + (r*(r*p) - rl)) instead rounds only terms far below an ulp of the result
+       (r*(r*p) < 0.07, rl < 2^-21, the sum < 0.41) before the last add, and skips r's own
+       rounding (rh - rl). */
+    double t = p * r;
+    p = 1.0 + (rh + (r * t - rl));
+#endif
     /* 2^k for k in [-1077, 0], rounded once: s = 2^(k+60) is normal (exponent field k + 1083
        in [6, 1083]), p*s is exact, and the constant 2^-60 rounds subnormal results. The
        exponent field is k + 1083 taken modulo 2^12 from kd's bits (shift = 1.5*2^52 is zero in
        its low 51 bits, so they hold k modulo 2^51); the shift by 52 drops all above. */
     double s = cbce_asdouble((kbits + 1083) << 52);
     return (p * s) * 0x1p-60;
-#endif
 }
 
-#ifndef CBCE_USE_LIBM
 /* k*ln2 + log(1 + f) for 1 + f in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c). */
 static CBCE_INLINE double cbce_log_kf(double kd, double f)
 {
@@ -135,14 +165,10 @@ static CBCE_INLINE double cbce_log_kf(double kd, double f)
     double hfsq = 0.5 * f * f;
     return kd * cbce_ln2_hi - ((hfsq - (s * (hfsq + R) + kd * cbce_ln2_lo)) - f);
 }
-#endif
 
 /* log(x) for x >= 0: log(0) = -inf, NaN propagates (x <= 2^1023; cbce needs x <= 2). */
 static CBCE_INLINE double cbce_log(double x)
 {
-#ifdef CBCE_USE_LIBM
-    return log(x);
-#else
     const double shift = 0x1.8p52;
     const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
     int64_t sub = x < 0x1p-1022;                                      /* subnormal or 0 */
@@ -156,15 +182,11 @@ static CBCE_INLINE double cbce_log(double x)
     double res = cbce_log_kf(kd, m - 1.0);                            /* m - 1 is exact */
     res = x == 0.0 ? -INFINITY : res;
     return x != x ? x : res;
-#endif
 }
 
 /* log(1 + t) for t in [-1, 1]; log1p(-1) = -inf, NaN propagates. */
 static CBCE_INLINE double cbce_log1p(double t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1p(t);
-#else
     double u = 1.0 + t;
     double d = u - 1.0;                             /* exact for u in [0.5, 2] */
     double c = t - d;                               /* u's rounding error, exact */
@@ -176,7 +198,6 @@ static CBCE_INLINE double cbce_log1p(double t)
     double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
     double inv = u < 1.4142135623730951 ? inv_lo : inv_hi;
     return cbce_log(u) + c * inv;
-#endif
 }
 
 /* log(1 + t) for t in [0, 1] (t = exp(-|x|) in the logit kernels); NaN propagates.
@@ -184,9 +205,6 @@ static CBCE_INLINE double cbce_log1p(double t)
    t - 1/2: no reduction, no divide, no select (see the method notes above). */
 static CBCE_INLINE double cbce_log1p_01(double t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1p(t);
-#else
     double v = t - 0.5;
     double v2 = v * v;
     /* c0 + v*(c1 + v*q(v)), q = c2 + ... + c20 v^18 in two Horner chains in v^2 (even and odd
@@ -215,22 +233,23 @@ static CBCE_INLINE double cbce_log1p_01(double t)
     p = p * v + 0x1.6f0d7bd624bcdp-3;
     p = p * v + -0x1.833704d019ed0p-2;
     return (t * t) * p + t;
-#endif
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Exact splits for powers q^g = exp(g*log q) (focal loss, issue 9). exp(z) has a relative error
- * of |z|*eps from the rounding of z alone (z = -700: ~350 ulp), so g*log q is carried as an
- * unevaluated sum hi + lo: log q's large part k*ln2_hi is exact, g*hi is split exactly by
- * cbce_two_prod, and exp(hi + lo) = exp(s)*(1 + c) with s + c = hi + lo exactly (cbce_two_sum).
+ * Exact splits for powers q^g = exp(g*log q) (focal loss: cbce_elementwise.h, note E). exp(z)
+ * has a relative error of |z|*eps from the rounding of z alone (z = -700: ~350 ulp), so g*log q
+ * is carried as an unevaluated sum hi + lo: log q's large part k*ln2_hi is exact, g*hi is split
+ * exactly by cbce_two_prod, and exp(hi + lo) = exp(s)*(1 + c) with s + c = hi + lo exactly
+ * (cbce_two_sum).
  */
 
-/* a*b = p + *err exactly (barring overflow). FMA where the target has it (every AVX2 build);
-   else Dekker's product with Veltkamp's split (no FMA instruction exists to contract it into). */
+/* a*b = p + *err exactly (barring overflow). FMA where the target has it (AVX2, AVX-512,
+   aarch64); else (x86-64 baseline and v2) Dekker's product with Veltkamp's split. Both are exact,
+   so the targets agree bit for bit here. */
 static CBCE_INLINE double cbce_two_prod(double a, double b, double* err)
 {
     double p = a * b;
-#if defined(__FMA__) || defined(FP_FAST_FMA)
+#if CBCE_FMA
     *err = fma(a, b, -p);
 #else
     const double split = 134217729.0;                 /* 2^27 + 1 */
@@ -265,11 +284,7 @@ static CBCE_INLINE double cbce_log_split(double x, double* lo)
     int64_t k = (int64_t)(ix >> 52) - 1023 - (sub ? 52 : 0);
     double m = cbce_asdouble((ix & 0x000fffffffffffffULL) + sqrt_half);  /* [0.707, 1.414) */
     double kd = cbce_asdouble(cbce_asuint(shift) + (uint64_t)k) - shift;
-#ifdef CBCE_USE_LIBM
-    double lm = log1p(m - 1.0);                                       /* m - 1 is exact */
-#else
-    double lm = cbce_log_kf(0.0, m - 1.0);
-#endif
+    double lm = cbce_log_kf(0.0, m - 1.0);                            /* m - 1 is exact */
     lm = x == 0.0 ? -INFINITY : lm;
     *lo = x != x ? x : lm + kd * cbce_ln2_lo;
     return kd * cbce_ln2_hi;
@@ -285,7 +300,6 @@ static CBCE_INLINE double cbce_log_split(double x, double* lo)
  *  log1p_01_f: the polynomial method of log1p_01, degree 9.
  *  logf, log1pf (probabilities): the methods of log and log1p with fdlibm e_logf.c's Lg1..Lg4
  *    (|error| < 2^-34.24) and its ln2 split.
- * Without AVX2 (CBCE_USE_LIBM) they call libm's expf / logf / log1pf.
  */
 static CBCE_INLINE uint32_t cbce_asuint_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static CBCE_INLINE float cbce_asfloat(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
@@ -294,9 +308,6 @@ static CBCE_INLINE float cbce_recip12_f(float u) { return 1.0f / u; }
 
 static CBCE_INLINE float cbce_exp_nonpos_f(float x)
 {
-#ifdef CBCE_USE_LIBM
-    return expf(x);
-#else
     const float shift = 0x1.8p23f;
     const float log2e = 0x1.715476p0f;
     x = x < -104.0f ? -104.0f : x;                     /* below: rounds to 0; NaN stays */
@@ -315,15 +326,11 @@ static CBCE_INLINE float cbce_exp_nonpos_f(float x)
        then 2^-25. */
     float s = cbce_asfloat((kbits + 152) << 23);
     return (p * s) * 0x1p-25f;
-#endif
 }
 
 /* log(1 + t) for t in [0, 1], float; NaN propagates. The method of cbce_log1p_01, degree 9. */
 static CBCE_INLINE float cbce_log1p_01_f(float t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1pf(t);
-#else
     float v = t - 0.5f;
     float v2 = v * v;                                  /* as above: two chains in v^2 */
     float qe = -0x1.2bf346p-8f;
@@ -338,16 +345,12 @@ static CBCE_INLINE float cbce_log1p_01_f(float t)
     p = p * v + 0x1.6f0d7cp-3f;
     p = p * v + -0x1.833706p-2f;
     return (t * t) * p + t;
-#endif
 }
 
 /* log(x) for x >= 0, float: log(0) = -inf, NaN propagates (float32 probability kernels). The
    method of cbce_log with fdlibm e_logf.c's Lg1..Lg4 and ln2 split (see cbce_log1p_01_f). */
 static CBCE_INLINE float cbce_log_f(float x)
 {
-#ifdef CBCE_USE_LIBM
-    return logf(x);
-#else
     const float Lg1 = 0xaaaaaa.0p-24f, Lg2 = 0xccce13.0p-25f,
                 Lg3 = 0x91e9ee.0p-25f, Lg4 = 0xf89e26.0p-26f;
     const float ln2_hi = 6.9313812256e-01f, ln2_lo = 9.0580006145e-06f;
@@ -367,15 +370,11 @@ static CBCE_INLINE float cbce_log_f(float x)
     float res = kd * ln2_hi - ((hfsq - (s * (hfsq + R) + kd * ln2_lo)) - f);
     res = x == 0.0f ? -INFINITY : res;
     return x != x ? x : res;
-#endif
 }
 
 /* log(1 + t) for t in [-1, 1], float: cbce_log1p's method; log1p(-1) = -inf. */
 static CBCE_INLINE float cbce_log1p_f(float t)
 {
-#ifdef CBCE_USE_LIBM
-    return log1pf(t);
-#else
     float u = 1.0f + t;
     float d = u - 1.0f;                                /* exact for u in [0.5, 2] */
     float c = t - d;                                   /* u's rounding error, exact */
@@ -383,7 +382,6 @@ static CBCE_INLINE float cbce_log1p_f(float t)
     float inv_hi = 1.4117647f - 0.47058824f * u;
     float inv = u < 1.41421356f ? inv_lo : inv_hi;
     return cbce_log_f(u) + c * inv;
-#endif
 }
 
 #endif /* CBCE_MATH_H */

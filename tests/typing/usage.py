@@ -1,7 +1,8 @@
-"""A typed user of cbce: checked with `mypy --strict` and run by tests/test_typing.py (issue #7).
+"""A typed user of cbce: checked with `mypy --strict` and run by tests/test_typing.py.
 
-The README's use cases, written as a user with type annotations would write them; assert_type
-pins what the stubs promise (reduction="none" -> an array, any other reduction -> a float).
+The use cases of docs/getting-started.md, written as a user with type annotations would write
+them; assert_type pins what the stubs promise (reduction="none" -> an array, any other
+reduction -> a float).
 Lines marked `# type: ignore[...]` must stay errors: under --strict, an ignore that is no
 longer needed is itself an error (warn_unused_ignores).
 """
@@ -22,7 +23,7 @@ else:  # mypy depends on typing_extensions
 
 rng = np.random.default_rng(0)
 
-# Logistic regression (README "Logistic regression").
+# Logistic regression (docs/getting-started.md, "Logistic regression").
 X = rng.standard_normal((2_000, 20))
 y = (X[:, 0] > 0).astype(float)
 w = np.zeros(20)

@@ -1,8 +1,8 @@
-"""Headline timings of issue 3's targets in one short run, for an idle machine (e.g. the
+"""Headline timings of the speed targets (docs/performance.md) in one short run, for an idle machine (e.g. the
 16-core device): cbce vs NumPy by hand, scikit-learn's HalfBinomialLoss and PyTorch, with the
 np.add / np.dot roofline baselines, at N = 10^7, float64 and float32, 1 and 2 threads.
 
-    python benchmarks/peers_idle.py [--repeat R]
+    python tools/peers_idle.py [--repeat R]
 """
 import argparse
 import os

@@ -1,11 +1,11 @@
-/* cbce_softmax.h -- the element loops of softmax cross-entropy (src/_multiclass_impl.pxi runs
+/* loops/softmax.h -- the element loops of softmax cross-entropy (src/_multiclass_impl.pxi runs
  * blocks of samples, gathers rows, handles targets and sums; these loops do the math of Note I
  * over contiguous doubles).
  *
- * In C for `#pragma omp simd`, as src/cbce_loops.h: vectorized on the compiler's word, not its
- * heuristics. No loop here reduces in floating point (the sums are pairwise_sum's, in a fixed
- * order, over the tiles these loops fill); the max is exact in any order and the tie count is
- * an integer.
+ * In C for `#pragma omp simd`, as the BCE loops (loop_common.h): vectorized on the compiler's
+ * word, not its heuristics. No loop here reduces in floating point (the sums are pairwise_sum's,
+ * in a fixed order, over the tiles these loops fill); the max is exact in any order and the tie
+ * count is an integer.
  *
  * Row functions (one sample, its C classes contiguous) and column functions (Note M: a chunk of
  * R samples transposed, class-major, lanes are samples; the per-sample sums run over the
@@ -30,19 +30,28 @@ static double cbce_sm_row_max(ptrdiff_t n, const double *X)
     return m;
 }
 
+/* The maxima counted in a double on x86-64 without SSE4.1 (exact: whole numbers < 2^53): an
+   integer count takes the 64-bit compare mask narrowed, which SSE2 cannot do in vector
+   (loops/loop_common.h, the range flag), and the loop would stay scalar. */
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(__SSE4_1__)
+#define CBCE_SM_COUNT_T double
+#else
+#define CBCE_SM_COUNT_T long long
+#endif
+
 /* E = exp(x - m); Et = E but 0 at the maxima. Returns the number of maxima. */
 static long long cbce_sm_row_exp(ptrdiff_t n, const double *X, double m, double *E, double *Et)
 {
-    long long ties = 0;
+    CBCE_SM_COUNT_T ties = 0;
     _Pragma("omp simd reduction(+:ties)")
     for (ptrdiff_t c = 0; c < n; c++) {
         double e = cbce_exp_nonpos(X[c] - m);          /* <= 0; -inf gives 0, NaN stays */
         int top = X[c] == m;
         E[c] = e;
         Et[c] = top ? 0.0 : e;
-        ties += top;
+        ties += top ? (CBCE_SM_COUNT_T)1 : 0;
     }
-    return ties;
+    return (long long)ties;
 }
 
 /* Probability targets: A = cw*(y*keep + add), L = A*(m - x) (0 where A = 0: a -inf logit). */

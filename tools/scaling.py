@@ -1,6 +1,6 @@
-"""OpenMP scaling and the serial threshold of cbce's fused kernel (issue 3, targets 2 and 6).
+"""OpenMP scaling and the serial threshold of cbce's fused kernel (speed targets 2 and 6, docs/performance.md).
 
-    python benchmarks/scaling.py [--max-threads T] [--json OUT.json]
+    python tools/scaling.py [--max-threads T] [--json OUT.json]
 
 Prints markdown tables: (1) time of bce_loss_and_grad (logits) at N = 10^7 and 10^8 for 1, 2,
 4, ... threads against np.add(x, y, out=g) on the same arrays (the memory roofline of a pass

@@ -1,0 +1,231 @@
+"""PyTorch's own loss test cases (test/test_nn.py's test_bce_* and test_cross_entropy_*, and the
+reference losses of torch/testing/_internal/common_nn.py), restated for cbce.torch: the facts
+they check, written for cbce (docs/guide/pytorch.md). Skipped where torch is not installed.
+"""
+import pytest
+
+torch = pytest.importorskip("torch")
+import cbce.torch as ct  # noqa: E402
+
+F = torch.nn.functional
+F64 = torch.float64
+TOL = dict(rtol=1e-10, atol=1e-12)
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def _nll_reference(logp, target, weight=None, ignore_index=-100):
+    """common_nn's nllloss reference, in plain loops: the mean over the weight of kept targets."""
+    n, c = logp.shape[0], logp.shape[1]
+    num, den = 0.0, 0.0
+    flat_lp = logp.movedim(1, -1).reshape(-1, c)
+    for i, t in enumerate(target.reshape(-1).tolist()):
+        if t == ignore_index:
+            continue
+        w = 1.0 if weight is None else float(weight[t])
+        num -= w * float(flat_lp[i, t])
+        den += w
+    return num / den
+
+
+def test_bce_loss_always_nonnegative():
+    """BCELoss of equal input and target is >= 0 (0 and 1 both)."""
+    for v in (0.0, 1.0):
+        x = torch.full((7, 3), v)
+        assert (ct.BCELoss()(x, x) >= 0).item()
+        assert (ct.BCEWithLogitsLoss()(torch.full((7, 3), 40.0 if v else -40.0), x) >= 0).item()
+
+
+def test_bce_with_logits_raises_if_target_and_input_are_different_size():
+    """Mismatched sizes raise, naming both sizes."""
+    with pytest.raises(ValueError, match="Target size"):
+        ct.BCEWithLogitsLoss()(torch.rand(5), torch.rand(5, 1))
+    with pytest.raises(ValueError, match="Target size"):
+        ct.BCEWithLogitsLoss()(torch.rand(5, 1), torch.rand(5))
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": True}, {"pos_weight": True}], ids=str)
+def test_bce_with_logits_gives_same_result_as_sigmoid_and_bce_loss(options):
+    """BCEWithLogitsLoss(x) equals BCELoss(sigmoid(x)), with weights; pos_weight by its
+    definition, pos_weight * y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x))."""
+    x = torch.randn(64, 4, generator=_gen(0), dtype=F64)
+    y = torch.rand(64, 4, generator=_gen(1), dtype=F64)
+    w = torch.rand(4, generator=_gen(2), dtype=F64) if options.get("weight") else None
+    if options.get("pos_weight"):
+        pw = torch.rand(64, 4, generator=_gen(3), dtype=F64)
+        got = ct.BCEWithLogitsLoss(pos_weight=pw)(x, y)
+        s = torch.sigmoid(x)
+        want = -(pw * y * s.log() + (1 - y) * (1 - s).log()).mean()
+    else:
+        got = ct.BCEWithLogitsLoss(weight=w)(x, y)
+        want = ct.BCELoss(weight=w)(torch.sigmoid(x), y)
+    torch.testing.assert_close(got, want, **TOL)
+
+
+def test_bce_with_logits_has_correct_grad_at_zero():
+    """At logit 0 and target 0 the gradient of the summed loss is 0.5, with pos_weight too."""
+    for pos_weight in (None, torch.ones(1)):  # one class: one pos_weight
+        x = torch.zeros(3, 1, requires_grad=True)
+        ct.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="sum")(x, torch.zeros(3, 1)).backward()
+        torch.testing.assert_close(x.grad, torch.full((3, 1), 0.5))
+
+
+def test_bce_with_logits_broadcasts_weights():
+    """A weight of shape (4,) or (16, 1) equals the same weight expanded to (16, 4)."""
+    x, y = torch.randn(16, 4, dtype=F64), torch.rand(16, 4, dtype=F64)
+    for w in (torch.rand(4, dtype=F64), torch.rand(16, 1, dtype=F64)):
+        torch.testing.assert_close(ct.BCEWithLogitsLoss(weight=w)(x, y),
+                                   ct.BCEWithLogitsLoss(weight=w.expand(16, 4))(x, y), **TOL)
+        torch.testing.assert_close(ct.BCELoss(weight=w)(torch.sigmoid(x), y),
+                                   ct.BCELoss(weight=w.expand(16, 4))(torch.sigmoid(x), y), **TOL)
+
+
+def test_bce_with_logits_ones_in_pos_weights_are_the_same_as_none():
+    """pos_weight of ones is no pos_weight."""
+    x, y = torch.randn(64, 4, dtype=F64), torch.rand(64, 4, dtype=F64)
+    torch.testing.assert_close(ct.BCEWithLogitsLoss(pos_weight=torch.ones(4, dtype=F64))(x, y),
+                               ct.BCEWithLogitsLoss()(x, y), **TOL)
+
+
+def test_bce_with_logits_broadcasts_pos_weights():
+    """A pos_weight of shape (4,), (1, 4) and (64, 4) with the same values agree."""
+    x, y = torch.randn(64, 4, dtype=F64), torch.rand(64, 4, dtype=F64)
+    pw = torch.rand(4, dtype=F64)
+    base = ct.BCEWithLogitsLoss(pos_weight=pw)(x, y)
+    for shaped in (pw.view(1, 4), pw.expand(64, 4)):
+        torch.testing.assert_close(ct.BCEWithLogitsLoss(pos_weight=shaped)(x, y), base, **TOL)
+
+
+def test_bce_with_logits_stability():
+    """Logits 0 and -120 against targets 0 and 1: a finite loss, with pos_weight too."""
+    x, y = torch.tensor([0.0, -120.0]), torch.tensor([0.0, 1.0])
+    assert torch.isfinite(ct.BCEWithLogitsLoss()(x, y)).item()
+    assert torch.isfinite(ct.BCEWithLogitsLoss(pos_weight=torch.ones(2))(x, y)).item()
+
+
+def test_bce_with_logits_has_correct_forward_grad():
+    """gradcheck with forward AD, as torch checks its own (float64, pos_weight, every reduction)."""
+    x = torch.randn(3, 5, dtype=F64, requires_grad=True)
+    y = torch.rand(3, 5, dtype=F64)
+    pw = torch.rand(5, dtype=F64) + 0.5
+    for reduction in ("sum", "mean", "none"):
+        assert torch.autograd.gradcheck(
+            lambda z: ct.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction=reduction),
+            (x,), check_forward_ad=True)
+
+
+def test_bce_loss_input_range():
+    """Probabilities outside [0, 1] raise (torch: RuntimeError; cbce: ValueError naming input)."""
+    y = torch.rand(4)
+    for bad in (torch.tensor([0.5, 1.5, 0.2, 0.1]), torch.tensor([0.5, -0.5, 0.2, 0.1])):
+        with pytest.raises(RuntimeError):
+            F.binary_cross_entropy(bad, y)
+        with pytest.raises(ValueError, match="input"):
+            ct.binary_cross_entropy(bad, y)
+
+
+def test_bce_loss_size_mismatch():
+    """BCELoss with mismatched sizes raises."""
+    with pytest.raises(ValueError, match="Target size"):
+        ct.BCELoss()(torch.rand(25), torch.rand(25, 1))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_large_tensors_with_grad(reduction):
+    """A (128, 1000) problem: BCEWithLogitsLoss's loss and gradient equal sigmoid + BCELoss's."""
+    x = torch.randn(128, 1000, generator=_gen(0), dtype=F64)
+    y = torch.rand(128, 1000, generator=_gen(1), dtype=F64)
+    xa, xb = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    la = ct.BCEWithLogitsLoss(reduction=reduction)(xa, y)
+    lb = ct.BCELoss(reduction=reduction)(torch.sigmoid(xb), y)
+    torch.testing.assert_close(la, lb, **TOL)
+    la.sum().backward()
+    lb.sum().backward()
+    torch.testing.assert_close(xa.grad, xb.grad, **TOL)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (5, 3, 4, 2)], ids=["NC", "NCHW"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["no_weight", "weight"])
+def test_cross_entropy_matches_common_nn_nll_reference(shape, weighted):
+    """cross_entropy is nll_loss of log_softmax, by common_nn's loop reference (weight,
+    ignore_index)."""
+    x = torch.randn(shape, generator=_gen(0), dtype=F64)
+    target = torch.randint(0, 3, shape[:1] + shape[2:], generator=_gen(1))
+    target.view(-1)[0] = -100
+    w = torch.rand(3, generator=_gen(2), dtype=F64) + 0.5 if weighted else None
+    got = ct.cross_entropy(x, target, weight=w)
+    want = _nll_reference(torch.log_softmax(x, 1), target, w)
+    assert got.item() == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.05, 0.15, 0.6])
+def test_cross_entropy_label_smoothing_consistent_index_target_and_probs(label_smoothing,
+                                                                         reduction):
+    """Label smoothing with class indices equals it with their one-hot probabilities."""
+    n, c = 10, 4
+    x = torch.randn(n, c, generator=_gen(0), dtype=F64)
+    target = torch.randint(0, c, (n,), generator=_gen(1))
+    onehot = F.one_hot(target, c).to(F64)
+    torch.testing.assert_close(
+        ct.cross_entropy(x, target, reduction=reduction, label_smoothing=label_smoothing),
+        ct.cross_entropy(x, onehot, reduction=reduction, label_smoothing=label_smoothing), **TOL)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_label_smoothing_with_probs(reduction):
+    """Label smoothing of probabilities: the target becomes (1 - ls) p + ls / C."""
+    n, c, ls = 10, 4, 0.3
+    x = torch.randn(n, c, generator=_gen(0), dtype=F64)
+    p = torch.rand(n, c, generator=_gen(1), dtype=F64).softmax(1)
+    torch.testing.assert_close(ct.cross_entropy(x, p, reduction=reduction, label_smoothing=ls),
+                               ct.cross_entropy(x, p * (1 - ls) + ls / c, reduction=reduction),
+                               **TOL)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_label_smoothing_weight_ignore_indices(reduction):
+    """Weights, ignore_index and label smoothing together: ignored samples drop out."""
+    x = torch.randn(6, 5, generator=_gen(0), dtype=F64)
+    target = torch.tensor([0, 1, 2, -1, 3, -1])
+    w = torch.rand(5, generator=_gen(1), dtype=F64)
+    kept = target != -1
+    full = ct.cross_entropy(x, target, weight=w, ignore_index=-1, label_smoothing=0.2,
+                            reduction=reduction)
+    ref = F.cross_entropy(x, target, weight=w, ignore_index=-1, label_smoothing=0.2,
+                          reduction=reduction)
+    torch.testing.assert_close(full, ref, **TOL)
+    if reduction == "none":
+        assert (full[~kept] == 0).all()
+    else:
+        sub = ct.cross_entropy(x[kept], target[kept], weight=w, label_smoothing=0.2,
+                               reduction=reduction)
+        torch.testing.assert_close(full, sub, **TOL)
+
+
+def test_cross_entropy_loss_precision():
+    """float32 logits agree with float64 to float32's precision on a (10, 1024, 2, 2) problem."""
+    x = torch.randn(10, 1024, 2, 2, generator=_gen(0))
+    target = torch.randint(0, 1024, (10, 2, 2), generator=_gen(1))
+    got = ct.cross_entropy(x, target)
+    want = ct.cross_entropy(x.double(), target)
+    assert got.item() == pytest.approx(want.item(), rel=1e-6)
+
+
+def test_cross_entropy_out_of_bounds_class_index_raises():
+    """A class index >= C raises (torch: an indexing error; cbce: ValueError with the index)."""
+    x = torch.randn(2, 3, 4, 4)
+    target = torch.zeros(2, 4, 4, dtype=torch.long)
+    target[1, 2, 3] = 3
+    with pytest.raises(ValueError, match=r"found 3 at index \(1, 2, 3\)"):
+        ct.cross_entropy(x, target)
+
+
+def test_cross_entropy_all_ignored_mean_is_nan_as_torch():
+    """Every target ignored: "mean" is 0/0, NaN, as in torch."""
+    x = torch.randn(3, 4, dtype=F64)
+    target = torch.full((3,), -100)
+    assert torch.isnan(F.cross_entropy(x, target)).item()
+    assert torch.isnan(ct.cross_entropy(x, target)).item()
