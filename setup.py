@@ -13,10 +13,18 @@ SIMD) and, on x86-64 where the compiler accepts their flags, ``sse42`` (-march=x
 itself, in parallel with the core (CBCE_BUILD_JOBS processes), and adds them to the core's link.
 
 OpenMP is probed, not assumed: where the compiler cannot build and link ``-fopenmp`` the
-extension is built serial and a warning says so (``cbce.show_config()`` reports it too).
+build stops unless CBCE_DISABLE_OPENMP=1 asks for the serial kernels (``cbce.show_config()``
+reports which it is).
+
+Compilers: GCC and clang (with libomp) on Linux, the ones CI builds and tests; see docs/install.md.
+A compiler without OpenMP stops the build with an error that says how to proceed: pip shows a
+successful build's output only under -v, so a warning there would go unseen and leave a silently
+serial build.
 
 Environment switches (build time):
-  CBCE_DISABLE_OPENMP=1   build without OpenMP even where it is available.
+  CBCE_DISABLE_OPENMP=1   build without OpenMP (serial kernels), also where it is unavailable.
+  CBCE_DEBUG_INFO=1       keep debug info (-g); release builds drop it (it is ~80 % of each .so).
+                          A -g in CFLAGS keeps it too (the sanitizer builds of tools/reliability.py).
   CBCE_CYTHON_DEBUG=1     compile with boundscheck/wraparound on (a debugging build, slow).
   CBCE_BASELINE_ONLY=1    build only the baseline loop table (faster builds, e.g. sanitizers).
   CBCE_CYTHON_LINETRACE=1 compile with Cython's line tracing, nogil code included, for coverage of
@@ -27,6 +35,7 @@ Environment switches (build time):
 import glob
 import os
 import platform
+import re
 import threading
 import shutil
 import subprocess
@@ -81,6 +90,14 @@ def openmp_flags():
     return (["-fopenmp"], ["-fopenmp"]) if _compiles(["-fopenmp"], test) else None
 
 
+def debug_info_flags():
+    """(compile_args, link_args) that drop debug info, unless asked to keep it."""
+    if _env_flag("CBCE_DEBUG_INFO") or re.search(r"(^|\s)-g(?!0)", os.environ.get("CFLAGS", "")):
+        return [], []
+    # -g0 after sysconfig's -g; --strip-debug also drops what static archives bring in.
+    return ["-g0"], (["-Wl,--strip-debug"] if sys.platform.startswith("linux") else [])
+
+
 # The CPU targets of the element loops beyond the baseline, per architecture: (name, flags).
 # cbce/_dispatch.py holds the CPU features each one needs and the order of preference.
 TARGETS = {"x86_64": [("sse42", ["-march=x86-64-v2"]), ("avx2", ["-march=x86-64-v3"]),
@@ -100,16 +117,26 @@ def cpu_variants():
     return variants
 
 
+if sys.platform == "win32":
+    # The flags below are GCC/clang spellings; MSVC builds are not tested, so none is attempted.
+    sys.exit("cbce: Windows builds are not supported (setup.py passes GCC/clang flags and CI tests "
+             "Linux only); see docs/install.md.")
+
 omp = openmp_flags()
+if omp is None and not _env_flag("CBCE_DISABLE_OPENMP"):
+    sys.exit(f"cbce: the compiler {_compiler()!r} cannot build and link an OpenMP program "
+             "(-fopenmp, <omp.h>). Install its OpenMP runtime (clang: libomp-dev / "
+             "brew install libomp) or use GCC, or set CBCE_DISABLE_OPENMP=1 to build the serial "
+             "kernels (n_threads > 1 then runs on one thread).")
 if omp is None:
-    warnings.warn("cbce: OpenMP not available (or disabled): building the serial kernels; "
-                  "n_threads > 1 will run on one thread.")
     # `#pragma omp simd` (src/loops/) needs only -fopenmp-simd, which needs no runtime.
     omp_compile, omp_link = (["-fopenmp-simd"] if _compiles(["-fopenmp-simd"]) else []), []
 else:
     omp_compile, omp_link = omp
 
-compile_args = BASE_COMPILE_ARGS + omp_compile
+debug_compile, debug_link = debug_info_flags()
+compile_args = BASE_COMPILE_ARGS + omp_compile + debug_compile
+omp_link = omp_link + debug_link  # every link flag from here on, not only OpenMP's
 directives = {"language_level": 3, "boundscheck": False, "wraparound": False,
               "cdivision": True, "initializedcheck": False, "embedsignature": True}
 if _env_flag("CBCE_CYTHON_DEBUG"):

@@ -19,7 +19,8 @@ except ImportError as exc:  # pragma: no cover - only reached from an unbuilt so
         raise ImportError(
             f"cbce is being imported from its source tree ({_here}), which holds no compiled "
             "kernels. Install it (pip install .) and run Python from another directory, or use "
-            "`python -P -m cbce` so that the current directory is not put first on sys.path."
+            "`python -I -m cbce` (isolated mode) so that the current directory is not put on "
+            "sys.path."
         ) from exc
     raise
 
