@@ -184,8 +184,9 @@ static CBCE_INLINE double cbce_log(double x)
     return x != x ? x : res;
 }
 
-/* log(1 + t) for t in [-1, 1]; log1p(-1) = -inf, NaN propagates. */
-static CBCE_INLINE double cbce_log1p(double t)
+/* log(1 + t) = log(*u) + the return value, for t in [-1, 1]: cbce_log1p without its log, for
+   loops that take one log of a selected argument (src/loops/bce_probs_f64.h). */
+static CBCE_INLINE double cbce_log1p_corr(double t, double *u_out)
 {
     double u = 1.0 + t;
     double d = u - 1.0;                             /* exact for u in [0.5, 2] */
@@ -197,7 +198,16 @@ static CBCE_INLINE double cbce_log1p(double t)
     double inv_lo = (1.0 - d) * (1.0 + d * d);
     double inv_hi = 1.4117647058823530 - 0.47058823529411764 * u;
     double inv = u < 1.4142135623730951 ? inv_lo : inv_hi;
-    return cbce_log(u) + c * inv;
+    *u_out = u;
+    return c * inv;
+}
+
+/* log(1 + t) for t in [-1, 1]; log1p(-1) = -inf, NaN propagates. */
+static CBCE_INLINE double cbce_log1p(double t)
+{
+    double u;
+    double corr = cbce_log1p_corr(t, &u);
+    return cbce_log(u) + corr;
 }
 
 /* log(1 + t) for t in [0, 1] (t = exp(-|x|) in the logit kernels); NaN propagates.
