@@ -184,6 +184,20 @@ static CBCE_INLINE double cbce_log(double x)
     return x != x ? x : res;
 }
 
+/* cbce_log for x >= 2^-1022 (normal) or NaN, with the same bits: without the subnormal and
+   zero selects, for arguments that are at least 1 (softmax's log S). */
+static CBCE_INLINE double cbce_log_normal(double x)
+{
+    const double shift = 0x1.8p52;
+    const uint64_t sqrt_half = 0x3fe6a09e667f3bcdULL;               /* sqrt(2)/2 */
+    uint64_t ix = cbce_asuint(x) + (0x3ff0000000000000ULL - sqrt_half);
+    int64_t k = (int64_t)(ix >> 52) - 1023;
+    double m = cbce_asdouble((ix & 0x000fffffffffffffULL) + sqrt_half);  /* [0.707, 1.414) */
+    double kd = cbce_asdouble(cbce_asuint(shift) + (uint64_t)k) - shift;
+    double res = cbce_log_kf(kd, m - 1.0);                            /* m - 1 is exact */
+    return x != x ? x : res;
+}
+
 /* log(1 + t) = log(*u) + the return value, for t in [-1, 1]: cbce_log1p without its log, for
    loops that take one log of a selected argument (src/loops/bce_probs_f64.h). */
 static CBCE_INLINE double cbce_log1p_corr(double t, double *u_out)

@@ -112,7 +112,7 @@ static CBCE_INLINE double cbce_sm_log1p_pos(double s)
 {
     double u = 1.0 + s;
     double c = s - (u - 1.0);
-    return cbce_log(u) + c * (1.0 / u);
+    return cbce_log_normal(u) + c * (1.0 / u);
 }
 
 /* ---- columns (Note M): XT etc. are C x R, class-major; nr <= R lanes in use ---------------- */
