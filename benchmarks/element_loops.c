@@ -27,7 +27,7 @@
 #define SM_C 8                      /* softmax classes: N = SM_R samples x SM_C classes */
 #define SM_R (N / SM_C)
 
-static double X[N], Y[N], W[N], P[N], PR[N], BUF[N], G[N], H[N], E[N], E2[N];
+static double X[N], Y[N], YS[N], W[N], P[N], PR[N], BUF[N], G[N], H[N], E[N], E2[N];
 static double M[N], SP[N], TI[N], WW[N], LT[N], SW[N], KP[N];
 static float XF[N], YF[N], WF[N], PF[N], PRF[N], GF[N], HF[N];
 
@@ -49,6 +49,7 @@ int main(void)
         double u = (rand() + 0.5) / RAND_MAX, v = (rand() + 0.5) / RAND_MAX;
         X[i] = 3.0 * sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
         Y[i] = rand() % 3 == 0;
+        YS[i] = (rand() + 0.5) / RAND_MAX;                 /* soft labels: both logs */
         W[i] = P[i] = 1.0;
         PR[i] = 1.0 / (1.0 + exp(-X[i]));
         XF[i] = (float)X[i], YF[i] = (float)Y[i], WF[i] = PF[i] = 1.0f, PRF[i] = (float)PR[i];
@@ -77,6 +78,8 @@ int main(void)
     TIME("logit grad+hess f32d",
          cbce_logit_grad_hess_f32d(N, uni, XF, YF, WF, PF, one, zero, sc, GF, HF))
     TIME("prob loss f64", cbce_prob_loss_f64(N, uni, PR, Y, W, P, one, zero, zero, one, BUF))
+    TIME("prob loss f64 soft labels",
+         cbce_prob_loss_f64(N, uni, PR, YS, W, P, one, zero, zero, one, BUF))
     TIME("prob grad f64",
          cbce_prob_grad_f64(N, uni, PR, Y, W, P, one, zero, zero, one, floor_, sc, G))
     TIME("prob loss+grad f64",
