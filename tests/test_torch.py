@@ -126,6 +126,60 @@ def test_retain_graph_backward_twice_accumulates():
     _close(xa.grad, 2 * first, torch.float64)
 
 
+# backward scales the gradient it saved in place on its first use (cbce/torch.py,
+# _scaled_in_place); these check every way a graph can be used again.
+LOSSES_ONCE = {
+    "bce_logits_none": (lambda x, y: ct.binary_cross_entropy_with_logits(x, y, reduction="none"),
+                        lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none")),
+    "bce_probs": (lambda x, y: ct.binary_cross_entropy(torch.sigmoid(x), y),
+                  lambda x, y: F.binary_cross_entropy(torch.sigmoid(x), y)),
+    "ce": (lambda x, y: ct.cross_entropy(x, (y[:, 0] > 0.5).long()),
+           lambda x, y: F.cross_entropy(x, (y[:, 0] > 0.5).long())),
+}
+
+
+@pytest.mark.parametrize("case", list(LOSSES_ONCE))
+def test_retain_graph_with_grad_outputs_matches_torch(case):
+    """Three backward passes through one graph with grad_outputs 2, 3 and 1, and the gradient
+    changed in place between them: the accumulated gradient is torch's."""
+    ours, theirs = LOSSES_ONCE[case]
+    x, y, _ = _inputs(torch.float64, True)
+    grads = []
+    for fn in (ours, theirs):
+        xa = x.clone().requires_grad_(True)
+        loss = fn(xa, y)
+        for scale in (2.0, 3.0, 1.0):
+            loss.backward(torch.full_like(loss, scale), retain_graph=True)
+            xa.grad.mul_(0.5)  # an in-place gradient clip between passes
+        grads.append(xa.grad)
+    _close(grads[0], grads[1], torch.float64)
+
+
+def test_backward_then_create_graph_gives_the_second_derivative():
+    """A first backward (retain_graph) does not spoil a later create_graph=True backward: the
+    hessian-vector product through the same graph is torch's."""
+    x, y, _ = _inputs(torch.float64, True)
+    hv = []
+    for fn in (ct.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits):
+        xa = x.clone().requires_grad_(True)
+        loss = fn(xa, y)
+        loss.backward(retain_graph=True)
+        (g,) = torch.autograd.grad(loss, xa, create_graph=True)
+        hv.append(torch.autograd.grad((g * y).sum(), xa)[0])
+    _close(hv[0], hv[1], torch.float64)
+
+
+def test_operator_gradient_output_is_not_scaled_by_backward():
+    """A caller of the operator itself holds its gradient output: backward leaves it as it was."""
+    x, y, _ = _inputs(torch.float64, True)
+    xa = x.clone().requires_grad_(True)
+    loss, grad = torch.ops.cbce.bce_loss_and_grad(xa, y, None, None, True, 1, 0.0, -1.0)
+    before = grad.detach().clone()
+    loss.backward(torch.tensor(5.0, dtype=torch.float64))
+    assert torch.equal(grad.detach(), before)
+    _close(xa.grad, 5 * before, torch.float64)
+
+
 def test_training_steps_match_torch():
     """Ten SGD steps of a 2-layer MLP end at torch's parameters, for both losses."""
     g = torch.Generator().manual_seed(1)
