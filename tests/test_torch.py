@@ -115,7 +115,7 @@ def test_reduction_none_backpropagates_elementwise_grad_output():
     _close(xa.grad, xb.grad, torch.float64)
 
 
-def test_retain_graph_backward_twice_accumulates():
+def test_retain_graph_backward_twice_accumulates(in_place_always):
     """Two backward passes through one graph (retain_graph) accumulate twice the gradient."""
     x, y, _ = _inputs(torch.float64, True)
     xa = x.clone().requires_grad_(True)
@@ -127,7 +127,13 @@ def test_retain_graph_backward_twice_accumulates():
 
 
 # backward scales the gradient it saved in place on its first use (cbce/torch.py,
-# _scaled_in_place); these check every way a graph can be used again.
+# _scaled_in_place); these check every way a graph can be used again, with the size floor of
+# that path lowered to 0 so that small inputs take it.
+@pytest.fixture
+def in_place_always(monkeypatch):
+    monkeypatch.setattr(ct, "_IN_PLACE_MIN_BYTES", 0)
+
+
 LOSSES_ONCE = {
     "bce_logits_none": (lambda x, y: ct.binary_cross_entropy_with_logits(x, y, reduction="none"),
                         lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none")),
@@ -139,7 +145,7 @@ LOSSES_ONCE = {
 
 
 @pytest.mark.parametrize("case", list(LOSSES_ONCE))
-def test_retain_graph_with_grad_outputs_matches_torch(case):
+def test_retain_graph_with_grad_outputs_matches_torch(case, in_place_always):
     """Three backward passes through one graph with grad_outputs 2, 3 and 1, and the gradient
     changed in place between them: the accumulated gradient is torch's."""
     ours, theirs = LOSSES_ONCE[case]
@@ -155,7 +161,7 @@ def test_retain_graph_with_grad_outputs_matches_torch(case):
     _close(grads[0], grads[1], torch.float64)
 
 
-def test_backward_then_create_graph_gives_the_second_derivative():
+def test_backward_then_create_graph_gives_the_second_derivative(in_place_always):
     """A first backward (retain_graph) does not spoil a later create_graph=True backward: the
     hessian-vector product through the same graph is torch's."""
     x, y, _ = _inputs(torch.float64, True)
@@ -169,7 +175,7 @@ def test_backward_then_create_graph_gives_the_second_derivative():
     _close(hv[0], hv[1], torch.float64)
 
 
-def test_operator_gradient_output_is_not_scaled_by_backward():
+def test_operator_gradient_output_is_not_scaled_by_backward(in_place_always):
     """A caller of the operator itself holds its gradient output: backward leaves it as it was."""
     x, y, _ = _inputs(torch.float64, True)
     xa = x.clone().requires_grad_(True)
