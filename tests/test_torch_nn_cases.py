@@ -2,8 +2,9 @@
 cbce (docs/guide/pytorch.md). Skipped where torch is not installed.
 
 Each test named ``test_bce_*`` or ``test_cross_entropy_*`` carries the name of the upstream test
-in test/test_nn.py (TestNN and TestNNDeviceType) that it mirrors; the BCE cases were checked
-against PyTorch's current sources (test/test_mps.py keeps the same cases, device aside). Tests
+in test/test_nn.py (TestNN and TestNNDeviceType) that it mirrors. The BCE cases were checked
+line by line against test/test_mps.py, which keeps the same tests under the same names, device
+aside; the cross-entropy ones against common_nn's reference functions below. Tests
 named ``test_common_nn_*`` mirror torch/testing/_internal/common_nn.py (installed with torch):
 the ``BCELoss_*`` / ``BCEWithLogitsLoss_*`` criterion entries (``bceloss_no_reduce_test`` and
 siblings), ``classification_criterion_no_batch``, and the reference functions
