@@ -115,7 +115,7 @@ def test_reduction_none_backpropagates_elementwise_grad_output():
     _close(xa.grad, xb.grad, torch.float64)
 
 
-def test_retain_graph_backward_twice_accumulates():
+def test_retain_graph_backward_twice_accumulates(in_place_always):
     """Two backward passes through one graph (retain_graph) accumulate twice the gradient."""
     x, y, _ = _inputs(torch.float64, True)
     xa = x.clone().requires_grad_(True)
@@ -124,6 +124,66 @@ def test_retain_graph_backward_twice_accumulates():
     first = xa.grad.clone()
     loss.backward()
     _close(xa.grad, 2 * first, torch.float64)
+
+
+# backward scales the gradient it saved in place on its first use (cbce/torch.py,
+# _scaled_in_place); these check every way a graph can be used again, with the size floor of
+# that path lowered to 0 so that small inputs take it.
+@pytest.fixture
+def in_place_always(monkeypatch):
+    monkeypatch.setattr(ct, "_IN_PLACE_MIN_BYTES", 0)
+
+
+LOSSES_ONCE = {
+    "bce_logits_none": (lambda x, y: ct.binary_cross_entropy_with_logits(x, y, reduction="none"),
+                        lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none")),
+    "bce_probs": (lambda x, y: ct.binary_cross_entropy(torch.sigmoid(x), y),
+                  lambda x, y: F.binary_cross_entropy(torch.sigmoid(x), y)),
+    "ce": (lambda x, y: ct.cross_entropy(x, (y[:, 0] > 0.5).long()),
+           lambda x, y: F.cross_entropy(x, (y[:, 0] > 0.5).long())),
+}
+
+
+@pytest.mark.parametrize("case", list(LOSSES_ONCE))
+def test_retain_graph_with_grad_outputs_matches_torch(case, in_place_always):
+    """Three backward passes through one graph with grad_outputs 2, 3 and 1, and the gradient
+    changed in place between them: the accumulated gradient is torch's."""
+    ours, theirs = LOSSES_ONCE[case]
+    x, y, _ = _inputs(torch.float64, True)
+    grads = []
+    for fn in (ours, theirs):
+        xa = x.clone().requires_grad_(True)
+        loss = fn(xa, y)
+        for scale in (2.0, 3.0, 1.0):
+            loss.backward(torch.full_like(loss, scale), retain_graph=True)
+            xa.grad.mul_(0.5)  # an in-place gradient clip between passes
+        grads.append(xa.grad)
+    _close(grads[0], grads[1], torch.float64)
+
+
+def test_backward_then_create_graph_gives_the_second_derivative(in_place_always):
+    """A first backward (retain_graph) does not spoil a later create_graph=True backward: the
+    hessian-vector product through the same graph is torch's."""
+    x, y, _ = _inputs(torch.float64, True)
+    hv = []
+    for fn in (ct.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits):
+        xa = x.clone().requires_grad_(True)
+        loss = fn(xa, y)
+        loss.backward(retain_graph=True)
+        (g,) = torch.autograd.grad(loss, xa, create_graph=True)
+        hv.append(torch.autograd.grad((g * y).sum(), xa)[0])
+    _close(hv[0], hv[1], torch.float64)
+
+
+def test_operator_gradient_output_is_not_scaled_by_backward(in_place_always):
+    """A caller of the operator itself holds its gradient output: backward leaves it as it was."""
+    x, y, _ = _inputs(torch.float64, True)
+    xa = x.clone().requires_grad_(True)
+    loss, grad = torch.ops.cbce.bce_loss_and_grad(xa, y, None, None, True, 1, 0.0, -1.0)
+    before = grad.detach().clone()
+    loss.backward(torch.tensor(5.0, dtype=torch.float64))
+    assert torch.equal(grad.detach(), before)
+    _close(xa.grad, 5 * before, torch.float64)
 
 
 def test_training_steps_match_torch():
