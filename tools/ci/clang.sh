@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # clang, built and tested as gcc is: a fresh venv, the README's install command with CC=clang
-# (OpenMP from LLVM's libomp), the suite and every other kernel variant. apt-get installs clang
+# (OpenMP from LLVM's libomp), the core suite on the default variant and the C helpers' ulp bounds
+# on every variant (tests/test_math.py); the whole suite per variant runs with gcc. apt-get installs clang
 # and libomp-dev where they are missing (root, Debian).
 source "$(dirname "$0")/common.sh"
 if ! command -v clang >/dev/null || ! echo '#include <omp.h>' | clang -fopenmp -E -x c - >/dev/null 2>&1; then
@@ -20,4 +21,3 @@ log "core suite + tests/test_math.py, clang build"
 with_math=()
 for arg in "${CORE_DESELECT[@]}"; do [ "$arg" = --ignore=tests/test_math.py ] || with_math+=("$arg"); done
 pytest -q -p no:cacheprovider "${with_math[@]}"
-variants_loop "${CORE_DESELECT[@]}"

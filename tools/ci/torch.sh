@@ -4,7 +4,7 @@
 # machines; a plain `torch` would pull a multi-GB CUDA build.
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/main_venv.sh"
-if pip install -q torch==2.13.0 pandas; then
+if pip install -q torch==2.13.0 pandas expecttest; then
   pytest -q -p no:cacheprovider tests/test_torch*.py tests/test_interop.py tests/test_typing.py \
     tests/test_docstrings.py
 else
