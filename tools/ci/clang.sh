@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # clang, built and tested as gcc is: a fresh venv, the README's install command with CC=clang
 # (OpenMP from LLVM's libomp), the core suite on the default variant and the C helpers' ulp bounds
-# on every variant (tests/test_math.py); the whole suite per variant runs with gcc. apt-get installs clang
-# and libomp-dev where they are missing (root, Debian).
+# on every variant (tests/test_math.py); the whole suite per variant runs with gcc. apt-get
+# installs clang and libomp-dev where they are missing (root, Debian).
 source "$(dirname "$0")/common.sh"
 if ! command -v clang >/dev/null || ! echo '#include <omp.h>' | clang -fopenmp -E -x c - >/dev/null 2>&1; then
   log "installing clang and libomp-dev"
-  apt-get install -y -q clang libomp-dev >/dev/null
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang libomp-dev >/dev/null
 fi
 fresh_venv clang
 clean_build
