@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import types
 from typing import Any
 
 import numpy as np
@@ -301,20 +302,22 @@ def _register_autograd(name: str, n_tensors: int, options: tuple[str, ...], hess
     # Two autograd.Functions over the same rules. torch.func needs the setup_context form;
     # the eager one saves in forward, because Function.apply binds a setup_context-style
     # forward's arguments with inspect.signature on every call (tens of microseconds).
-    # Built with type(), not class statements: mypy does not analyse torch
+    # Built with types.new_class, not class statements: mypy does not analyse torch
     # (tests/typing/mypy.ini), and a class statement here would show stubtest a module name.
+    # new_class (not type()) runs the metaclass as a class statement does, and resolves the
+    # mocked base of a docs build without torch.
     rules = {"generate_vmap_rule": True, "backward": staticmethod(backward),
              "jvp": staticmethod(jvp)}
-    Fn: Any = type(f"cbce_{name}", (torch.autograd.Function,), {
-        **rules, "forward": staticmethod(forward), "setup_context": staticmethod(setup_context)})
+    Fn: Any = types.new_class(f"cbce_{name}", (torch.autograd.Function,), {}, lambda ns: ns.update(
+        rules, forward=staticmethod(forward), setup_context=staticmethod(setup_context)))
 
     def eager_forward(ctx, keyset, *args):
         output = forward(keyset, *args)
         setup_context(ctx, (keyset,) + args, output)
         return output
 
-    Eager: Any = type(f"cbce_{name}_eager", (torch.autograd.Function,), {
-        **rules, "forward": staticmethod(eager_forward)})
+    Eager: Any = types.new_class(f"cbce_{name}_eager", (torch.autograd.Function,), {},
+                                 lambda ns: ns.update(rules, forward=staticmethod(eager_forward)))
 
     def inputs_of(ctx):
         return ctx.inputs + list(ctx.options)
