@@ -43,9 +43,12 @@ def _forced_import(target):
     """(exit status, stdout, stderr) of `import cbce` in a child with CBCE_KERNEL=target."""
     code = "import cbce; print(cbce.show_config(print_=False)['kernel_variant'])"
     env = dict(os.environ, CBCE_KERNEL=target)
-    r = subprocess.run([sys.executable, "-P", "-c", code], env=env, capture_output=True,
-                       text=True, cwd=os.path.dirname(os.path.abspath(__file__)) + "/..",
-                       timeout=120)
+    # From the folder that holds the cbce this process imported: `python -c` puts the working
+    # directory first on sys.path, so the child imports the same cbce (an installed one, or an
+    # in-place build), on every supported Python (-P, the other way, is 3.11+).
+    where = os.path.dirname(os.path.dirname(os.path.abspath(cbce.__file__)))
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       cwd=where, timeout=120)
     return r.returncode, r.stdout.strip(), r.stderr
 
 
