@@ -1,8 +1,12 @@
 """cbce's C API called from Python through the capsule table with ctypes (for the contract
 tests: the same function pointers a C consumer calls)."""
 import ctypes
+import os
+import shutil
+import sysconfig
 
 import numpy as np
+import pytest
 
 import cbce
 
@@ -61,3 +65,19 @@ def run(op, y, x, *, sw=None, sw_stride=1, pw=None, pw_stride=1, options=None, l
             ctypes.byref(lv) if loss else None, _ptr(loss_out), _ptr(grad_out), _ptr(hess_out),
             ctypes.byref(bad) if bad_index else None)
     return rc, (lv.value if loss else None), (bad.value if bad_index else None)
+
+
+def c_compiler():
+    """The compiler setuptools will call ($CC, else the one Python was built with), or None."""
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    return shutil.which(cc[0]) if cc else None
+
+
+def skip_without_c_compiler():
+    """Skip the calling test where no C compiler is on PATH.
+
+    A binary wheel installs where there may be none (tools/ci/wheel.sh tests exactly that):
+    building a consumer extension is then impossible, not wrong."""
+    if c_compiler() is None:
+        cc = os.environ.get("CC") or sysconfig.get_config_var("CC")
+        pytest.skip(f"no C compiler on PATH ({cc!r}): a consumer extension cannot be built")

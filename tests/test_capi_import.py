@@ -12,6 +12,8 @@ import pytest
 
 import cbce
 
+from _capi import skip_without_c_compiler
+
 _SOURCE = textwrap.dedent("""
     #define PY_SSIZE_T_CLEAN
     #include <Python.h>
@@ -53,6 +55,7 @@ _SETUP = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def loader(tmp_path_factory):
     """A C extension whose load() calls import_cbce() (its init does not)."""
+    skip_without_c_compiler()
     folder = tmp_path_factory.mktemp("loader")
     (folder / "cbce_loader.c").write_text(_SOURCE)
     (folder / "setup.py").write_text(_SETUP)

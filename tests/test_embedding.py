@@ -7,12 +7,13 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 
 import numpy as np
 import pytest
 
 import cbce
+
+from _capi import skip_without_c_compiler
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 DOCS_PAGE = EXAMPLES.parent / "docs" / "c-cython.md"
@@ -20,22 +21,13 @@ HEADER = pathlib.Path(cbce.get_include()) / "cbce.h"
 CAPI_PXD = pathlib.Path(cbce.__file__).parent / "capi.pxd"
 
 
-def _c_compiler():
-    """The compiler setuptools will call ($CC, else the one Python was built with), or None."""
-    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
-    return shutil.which(cc[0]) if cc else None
-
-
 def _build(name, tmp_path_factory, macros=()):
     """Copy examples/<name> to a temporary folder and build it in place with this Python."""
     src = EXAMPLES / name
     if not src.is_dir():
         pytest.skip(f"{src} not found (tests run from a source checkout)")
-    # A binary wheel installs where there may be no compiler (tools/ci/wheel.sh tests exactly
-    # that): building a consumer is then impossible, not wrong. The header checks below still run.
-    if _c_compiler() is None:
-        cc = os.environ.get("CC") or sysconfig.get_config_var("CC")
-        pytest.skip(f"no C compiler on PATH ({cc!r}): the example consumers cannot be built")
+    # Without a compiler (a binary wheel's install) the header checks below still run.
+    skip_without_c_compiler()
     pytest.importorskip("setuptools", reason="building the consumers needs setuptools (test extra)")
     if name == "cython_consumer":
         pytest.importorskip("Cython", reason="the Cython consumer needs Cython (test extra)")
@@ -161,6 +153,7 @@ setup(name="{mod}", ext_modules=[ext])
                 ids=["cython", "c"])
 def doc_snippet(request, tmp_path_factory):
     lang, mod, ext, dtype = request.param
+    skip_without_c_compiler()
     folder = tmp_path_factory.mktemp(mod)
     (folder / (mod + ext)).write_text(_doc_snippet(lang))
     (folder / "setup.py").write_text(_SNIPPET_SETUP.format(mod=mod, src=mod + ext))
