@@ -94,15 +94,21 @@ def groups():
                                                   (k * hess, k * hess)], f32))
             yield (f"logit {dt} {name} uni={uni} keep={keep!r} add={add!r} lo=0 hi=1 fl=0 "
                    f"sc={sc!r} gamma=0 alpha=-1 ulps=4,4,4 flag=0", rows)
-        # Probabilities: plain (the package's floor), and a clip to [2^-20, 1 - 2^-20].
-        for name, uni, keep, add, sc, lo, hi, wp in (
-                ("plain", 1, 1.0, 0.0, 1.0, 0.0, 1.0, lambda i: (1.0, 1.0)),
+        # Probabilities: plain (the package's floor), and a clip to [2^-20, 1 - 2^-20]. The
+        # "hard" groups hold labels 0 and 1 only, without smoothing: the loss loops then take
+        # their one-log form (cbce_prob_loss_hard), which a group with a soft label never runs.
+        for name, uni, keep, add, sc, lo, hi, wp, labels in (
+                ("plain", 1, 1.0, 0.0, 1.0, 0.0, 1.0, lambda i: (1.0, 1.0), LABELS),
                 ("uniform-w-pw-smooth-scale-clip", 1, 0.75, 0.125, 0.25, 2.0**-20,
-                 1.0 - 2.0**-20, lambda i: (0.5, 3.5)),
+                 1.0 - 2.0**-20, lambda i: (0.5, 3.5), LABELS),
                 ("elementwise-w-pw", 0, 1.0, 0.0, 1.0, 0.0, 1.0,
-                 lambda i: ((1.0, 0.5, 2.0)[i % 3], (1.0, 3.5)[i % 2]))):
+                 lambda i: ((1.0, 0.5, 2.0)[i % 3], (1.0, 3.5)[i % 2]), LABELS),
+                ("hard-labels-uniform-w-pw-clip", 1, 1.0, 0.0, 0.25, 2.0**-20, 1.0 - 2.0**-20,
+                 lambda i: (0.5, 3.5), (0.0, 1.0)),
+                ("hard-labels-elementwise-w-pw", 0, 1.0, 0.0, 1.0, 0.0, 1.0,
+                 lambda i: ((1.0, 0.5, 2.0)[i % 3], (1.0, 3.5)[i % 2]), (0.0, 1.0))):
             rows = []
-            for y in LABELS:
+            for y in labels:
                 for x in ps:
                     w, p = wp(len(rows))
                     xc = min(max(x, lo), hi)
