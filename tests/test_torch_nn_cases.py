@@ -328,6 +328,16 @@ def test_cross_entropy_loss_prob_target_all_reductions(k, dtype):
             _assert_matches_torch(x, target, weight=w, reduction=reduction)
 
 
+def _assert_unit_weight_is_no_weight(x, target, c, dtype):
+    """A class weight of ones gives the unweighted loss, and torch's, for every reduction."""
+    unit_weight = torch.ones(c, dtype=dtype)
+    for reduction in REDUCTIONS:
+        torch.testing.assert_close(
+            ct.CrossEntropyLoss(weight=unit_weight, reduction=reduction)(x, target),
+            ct.CrossEntropyLoss(reduction=reduction)(x, target))
+        _assert_matches_torch(x, target, weight=unit_weight, reduction=reduction)
+
+
 @DTYPES
 @KS
 def test_cross_entropy_loss_prob_target_unit_weights(k, dtype):
@@ -338,12 +348,7 @@ def test_cross_entropy_loss_prob_target_unit_weights(k, dtype):
     _assert_refuses_upstream_probabilities(
         x, torch.randn(n, c, *dims, generator=_gen(1), dtype=dtype, requires_grad=True))
     target = torch.rand(n, c, *dims, generator=_gen(1), dtype=dtype)
-    unit_weight = torch.ones(c, dtype=dtype)
-    for reduction in REDUCTIONS:
-        torch.testing.assert_close(
-            ct.CrossEntropyLoss(weight=unit_weight, reduction=reduction)(x, target),
-            ct.CrossEntropyLoss(reduction=reduction)(x, target))
-        _assert_matches_torch(x, target, weight=unit_weight, reduction=reduction)
+    _assert_unit_weight_is_no_weight(x, target, c, dtype)
 
 
 @DTYPES
@@ -373,12 +378,7 @@ def test_cross_entropy_loss_index_target_unit_weights(k, dtype):
     n, c, dims = 5, 4, _other_dims(k)
     x = torch.randn(n, c, *dims, generator=_gen(0), dtype=dtype)
     target = torch.randint(0, c, (n, *dims), generator=_gen(1))
-    unit_weight = torch.ones(c, dtype=dtype)
-    for reduction in REDUCTIONS:
-        torch.testing.assert_close(
-            ct.CrossEntropyLoss(weight=unit_weight, reduction=reduction)(x, target),
-            ct.CrossEntropyLoss(reduction=reduction)(x, target))
-        _assert_matches_torch(x, target, weight=unit_weight, reduction=reduction)
+    _assert_unit_weight_is_no_weight(x, target, c, dtype)
 
 
 @DTYPES
