@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -100,7 +101,7 @@ def test_kernels_release_the_gil(func, dtype):
     With a switch interval (0.5 s) far above the call's own time, a thread waiting for the GIL
     can only run during the call if the call releases it: a GIL-holding C call (sorted() of a
     list, bytes.join) counts exactly 0 here. Each call then waits ~0.5 s to get the GIL back."""
-    x, _, y, _ = _inputs(4_000_000, dtype, seed=5)     # a call of ~10-40 ms
+    x, _, y, _ = _inputs(4_000_000, dtype, seed=5)     # a call of ~1-40 ms
     kwargs = {} if func == "bce_grad_hess" else {"from_logits": True}
     counter, stop = [0], [False]
 
@@ -113,12 +114,16 @@ def test_kernels_release_the_gil(func, dtype):
     spinner = threading.Thread(target=spin)
     spinner.start()
     try:
-        for _ in range(3):        # the waiting thread may wake too late on a loaded machine
+        # Calls until the other thread runs during one (a released GIL), for at most 0.3 s: a
+        # fast kernel's call (~1 ms for the float32 gradient with AVX-512) can end before the
+        # woken thread is scheduled on a loaded machine. The window is sound: from here this
+        # thread holds the GIL for a full switch interval (0.5 s) unless a call releases it, so
+        # a GIL-holding call cannot let the other thread in between `before` and `delta`.
+        start, delta = time.perf_counter(), 0
+        while not delta and time.perf_counter() - start < 0.3:
             before = counter[0]
             getattr(cbce, func)(y, x, n_threads=1, **kwargs)
             delta = counter[0] - before
-            if delta:
-                break
     finally:
         stop[0] = True
         spinner.join()
