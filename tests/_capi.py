@@ -1,5 +1,6 @@
 """cbce's C API called from Python through the capsule table with ctypes (for the contract
-tests: the same function pointers a C consumer calls)."""
+tests: the same function pointers a C consumer calls), and the skip of the tests that build a
+consumer extension where no C compiler is."""
 import ctypes
 import os
 import shutil
@@ -67,17 +68,12 @@ def run(op, y, x, *, sw=None, sw_stride=1, pw=None, pw_stride=1, options=None, l
     return rc, (lv.value if loss else None), (bad.value if bad_index else None)
 
 
-def c_compiler():
-    """The compiler setuptools will call ($CC, else the one Python was built with), or None."""
-    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
-    return shutil.which(cc[0]) if cc else None
-
-
 def skip_without_c_compiler():
-    """Skip the calling test where no C compiler is on PATH.
+    """Skip the calling test where the compiler setuptools will call ($CC, else the one Python
+    was built with) is not on PATH.
 
     A binary wheel installs where there may be none (tools/ci/wheel.sh tests exactly that):
     building a consumer extension is then impossible, not wrong."""
-    if c_compiler() is None:
-        cc = os.environ.get("CC") or sysconfig.get_config_var("CC")
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    if shutil.which(cc.split()[0]) is None:
         pytest.skip(f"no C compiler on PATH ({cc!r}): a consumer extension cannot be built")
